@@ -1,0 +1,38 @@
+"""VAPID keys for Web Push: generated once into the data dir, or taken from the settings."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from webpush import VAPID
+
+PRIVATE_KEY_FILE = "vapid_private.pem"
+
+
+def application_server_key(private_pem: bytes) -> str:
+    """The browser's applicationServerKey: the uncompressed public point, base64url without padding."""
+    key = serialization.load_pem_private_key(private_pem, password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError("the VAPID key must be an EC P-256 private key")
+    raw = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def vapid_generate(data_dir: Path, *, force: bool = False) -> tuple[Path, str]:
+    """Write a new private key unless one exists (or force). Returns (path, applicationServerKey)."""
+    path = data_dir / PRIVATE_KEY_FILE
+    if path.exists() and not force:
+        return path, application_server_key(path.read_bytes())
+    data_dir.mkdir(parents=True, exist_ok=True)
+    private_pem, _public_pem, public_key = VAPID.generate_keys()
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(private_pem)
+    os.chmod(temporary, 0o600)
+    temporary.replace(path)
+    return path, public_key

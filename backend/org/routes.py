@@ -1,0 +1,35 @@
+"""Employees and departments, read through the caller's scope."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.params import FromPath, QueryParameter
+
+from backend.lib.http import ActorDep
+from backend.org.schemas import DepartmentOut, EmployeeOut, Page
+from backend.org.selectors import department_list, employee_get, employee_list
+
+
+class OrgController(Controller):
+    path = "/api/v1"
+    tags = ("organisation",)
+
+    @get("/employees", summary="People I may see: managers their subtree, HR and auditors everyone")
+    async def employees(
+        self,
+        actor: ActorDep,
+        department_id: Annotated[int | None, QueryParameter(ge=1, le=2**53)] = None,
+        q: Annotated[str | None, QueryParameter(max_length=50)] = None,
+        page: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1,
+    ) -> Page[EmployeeOut]:
+        return await employee_list(actor=actor, department_id=department_id, q=q, page=page)
+
+    @get("/employees/{employee_id:int}", summary="One employee (404 outside my scope)")
+    async def employee(self, actor: ActorDep, employee_id: FromPath[int]) -> EmployeeOut:
+        return await employee_get(actor=actor, employee_id=employee_id)
+
+    @get("/departments", summary="Departments I may see, parents before children")
+    async def departments(self, actor: ActorDep) -> list[DepartmentOut]:
+        return await department_list(actor=actor)

@@ -1,0 +1,89 @@
+"""API structs of the organisation feature."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Generic, TypeVar
+
+import msgspec
+
+from backend.lib.schema import Schema
+
+T = TypeVar("T")
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+EmployeeNo = Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+Username = Annotated[str, msgspec.Meta(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128)]
+Id = Annotated[int, msgspec.Meta(ge=1, le=2**53)]
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class DepartmentOut(Schema):
+    id: int
+    name: str
+    parent_id: int | None
+    depth: int
+    employee_count: int = 0
+
+
+class EmployeeOut(Schema):
+    id: int
+    employee_no: str
+    name: str
+    department: Ref
+    position: Ref | None
+    level: Ref | None
+    manager: Ref | None
+    hire_date: dt.date | None
+    status: str
+    locale: str
+    username: str | None = None
+    roles: list[str] = msgspec.field(default_factory=list)
+    # For a manager: the root of the department subtree they manage.
+    managed_department: Ref | None = None
+
+
+class Page(Schema, Generic[T]):
+    items: list[T]
+    page: int
+    page_size: int
+    total: int
+    pages: int
+
+
+class DepartmentIn(Schema):
+    name: Name
+    parent_id: Id | None = None
+
+
+class EmployeeIn(Schema):
+    employee_no: EmployeeNo
+    name: Name
+    department_id: Id
+    position_id: Id | None = None
+    level_id: Id | None = None
+    manager_id: Id | None = None
+    hire_date: dt.date | None = None
+    locale: str = ""
+    username: Username | None = None
+    password: Password | None = None
+
+
+class EmployeeUpdate(Schema):
+    name: Name
+    department_id: Id
+    position_id: Id | None = None
+    level_id: Id | None = None
+    manager_id: Id | None = None
+    hire_date: dt.date | None = None
+    locale: str = ""
+
+
+class RolesIn(Schema):
+    roles: list[str]
+    managed_department_id: Id | None = None

@@ -1,0 +1,52 @@
+"""arq worker settings, gathered from the features' jobs modules.
+
+`learnloop worker` runs it as its own process; the embedded default runs it inside the server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq import cron
+from arq.connections import ArqRedis
+from arq.worker import Worker
+
+from backend.accounts.jobs import housekeeping_sessions
+from backend.lib.db import engine_bind, engine_close, engine_create, engine_open
+from backend.lib.queue import job_decode, job_encode, queue_redis_settings
+from backend.settings import Settings
+
+FUNCTIONS: list[Any] = [housekeeping_sessions]
+CRON_JOBS = [cron(housekeeping_sessions, minute={7}, run_at_startup=False)]  # hourly
+
+
+def worker_create(
+    settings: Settings, *, redis_pool: ArqRedis | None = None, own_database: bool = False, burst: bool = False
+) -> Worker:
+    """A Worker over the configured Redis. With own_database it opens and closes the database itself."""
+
+    async def on_startup(ctx: dict[str, Any]) -> None:
+        ctx["settings"] = settings
+        if own_database:
+            engine = engine_create(settings)
+            await engine_open(engine, settings)
+            engine_bind(engine)
+            ctx["engine"] = engine
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        if "engine" in ctx:
+            await engine_close(ctx["engine"])
+
+    return Worker(
+        functions=FUNCTIONS,
+        cron_jobs=CRON_JOBS,
+        redis_settings=queue_redis_settings(settings.redis.url),
+        redis_pool=redis_pool,
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
+        poll_delay=settings.worker.poll_delay,
+        handle_signals=False,
+        burst=burst,
+        job_serializer=job_encode,
+        job_deserializer=job_decode,
+    )

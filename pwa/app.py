@@ -1,0 +1,92 @@
+"""The root component: resolves who is signed in, picks the language and routes the URL to a page."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from typing import Any
+
+from reactpy import component, html, use_async_effect, use_connection, use_location, use_state
+
+from backend.accounts.services import session_resolve
+from backend.lib.http import raw_header
+from backend.lib.i18n import locale_choose, locale_normalize
+from backend.lib.policy import Actor
+from backend.settings import Settings
+from backend.ui_gate import SCOPE_ACTOR, SCOPE_SETTINGS, SCOPE_TOKEN
+from pwa.context import AppContext, UIContext
+from pwa.pages import admin_departments, admin_employees, home, login, me, tabs
+
+Route = tuple[re.Pattern[str], Callable[..., Any]]
+
+ROUTES: tuple[Route, ...] = (
+    (re.compile(r"^/$"), lambda: home.HomePage()),
+    (re.compile(r"^/courses/?$"), lambda: tabs.EmptyTabPage(tab="courses")),
+    (re.compile(r"^/reflections/?$"), lambda: tabs.EmptyTabPage(tab="reflections")),
+    (re.compile(r"^/points/?$"), lambda: tabs.EmptyTabPage(tab="points")),
+    (re.compile(r"^/me/?$"), lambda: me.MePage()),
+    (re.compile(r"^/admin/employees/?$"), lambda: admin_employees.EmployeeListPage()),
+    (re.compile(r"^/admin/employees/new/?$"), lambda: admin_employees.EmployeeFormPage(employee_id=None)),
+    (
+        re.compile(r"^/admin/employees/(?P<employee_id>\d{1,12})/?$"),
+        lambda employee_id: admin_employees.EmployeeFormPage(employee_id=int(employee_id)),
+    ),
+    (re.compile(r"^/admin/departments/?$"), lambda: admin_departments.DepartmentPage()),
+)
+
+
+def page_for(path: str, actor: Actor | None) -> Any:
+    if actor is None or path.startswith("/login"):
+        return login.LoginPage(next_path="/" if path.startswith("/login") else path)
+    for pattern, page in ROUTES:
+        match = pattern.match(path)
+        if match:
+            return page(**match.groupdict())
+    return tabs.NotFoundPage()
+
+
+# An open page re-checks its session this often: deactivation or sign-out elsewhere ends it.
+SESSION_RECHECK_SECONDS = 60.0
+
+
+def use_live_actor(scope: dict[str, Any], settings: Settings) -> Actor | None:
+    """The actor resolved when the socket opened, dropped as soon as its session stops being valid."""
+    actor, set_actor = use_state(scope.get(SCOPE_ACTOR))
+    token = scope.get(SCOPE_TOKEN)
+
+    @use_async_effect(dependencies=[token])
+    async def _recheck() -> None:
+        if not token or actor is None:
+            return
+        while True:
+            await asyncio.sleep(SESSION_RECHECK_SECONDS)
+            if await session_resolve(token, auth=settings.auth) is None:
+                set_actor(None)
+                return
+
+    return actor  # type: ignore[no-any-return]
+
+
+@component
+def root() -> Any:
+    connection = use_connection()
+    location = use_location()
+    scope = connection.scope
+    settings: Settings = scope[SCOPE_SETTINGS]
+    actor = use_live_actor(scope, settings)
+    # The language chosen on the Me page applies at once, without a reload.
+    chosen_locale, set_chosen_locale = use_state(None)
+    preferred = chosen_locale if chosen_locale is not None else (actor.locale if actor else None)
+    locale = locale_choose(preferred, raw_header(scope, b"accept-language"), settings.i18n.default_locale)
+    ctx = UIContext(
+        actor=actor,
+        locale=locale,
+        settings=settings,
+        path=location.path or "/",
+        query_string=location.query_string,
+        set_locale=lambda value: set_chosen_locale(locale_normalize(value) or ""),
+    )
+    return AppContext(
+        html.div({"className": "app-frame", "lang": locale}, page_for(ctx.path, actor)), value=ctx
+    )

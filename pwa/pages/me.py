@@ -1,0 +1,182 @@
+"""Me: profile, language, password, sign out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reactpy import component, event, html, use_state
+
+from backend.accounts.selectors import me_get
+from backend.accounts.services import password_change
+from backend.lib.errors import AppError
+from backend.lib.i18n import locale_choose, translate
+from backend.lib.policy import actor_require
+from backend.org.services import employee_preferences_update
+from pwa.components.shell import AppShell, PageHeader, admin_links
+from pwa.components.widgets import FormError, Loading, Toast, error_text, field_block, role_labels
+from pwa.context import use_app
+from pwa.hooks import use_async_value
+
+
+@component
+def MePage() -> Any:
+    ctx = use_app()
+    actor = actor_require(ctx.actor)
+    me = use_async_value(lambda: me_get(actor=actor), [actor.account_id])
+    toast, set_toast = use_state("")
+
+    async def on_language(event_data: dict[str, Any]) -> None:
+        locale = str(event_data["target"]["value"])
+        await employee_preferences_update(actor=actor, locale=locale)
+        ctx.set_locale(locale)
+        # Say it in the language just chosen ("" follows the browser, as the root will).
+        shown = locale_choose(locale, None, ctx.locale) if locale else ctx.locale
+        set_toast(translate(shown, "me.language_saved"))
+
+    profile: Any = Loading(label=ctx.t("app.loading"))
+    if me is not None:
+        rows = [
+            (ctx.t("me.employee_no"), me.get("employee_no") or "—"),
+            (ctx.t("me.department"), me.get("department.name") or "—"),
+            (ctx.t("me.roles"), role_labels(ctx, actor.roles)),
+        ]
+        profile = html.div(
+            {"className": "list"},
+            html.div(
+                {"className": "list-cell"},
+                html.span({"className": "avatar", "aria-hidden": "true"}, str(me["name"])[:1]),
+                html.div(
+                    {"className": "list-cell-main"},
+                    html.div({"className": "list-cell-title"}, str(me["name"])),
+                    html.div({"className": "list-cell-sub"}, actor.username),
+                ),
+            ),
+            *[
+                html.div(
+                    {"key": label, "className": "list-cell"},
+                    html.div({"className": "list-cell-main"}, label),
+                    html.div({"className": "list-cell-extra"}, str(value)),
+                )
+                for label, value in rows
+            ],
+        )
+    admin = admin_links(ctx)  # also in the side bar, but phones have no room for them in the tab bar
+    return AppShell(
+        ctx=ctx,
+        active="me",
+        title=ctx.t("me.title"),
+        children=html.div(
+            PageHeader(title=ctx.t("me.title")),
+            html.section({"aria-label": ctx.t("me.profile")}, profile),
+            html.section(
+                {"aria-labelledby": "admin-title"},
+                html.h2({"id": "admin-title", "className": "section-title"}, ctx.t("nav.admin")),
+                html.div(
+                    {"className": "list"},
+                    *[
+                        html.a(
+                            {"key": key, "className": "list-cell", "href": href},
+                            html.span({"className": "list-cell-main"}, ctx.t(f"nav.{key.split('/')[1]}")),
+                            html.span({"className": "list-cell-extra", "aria-hidden": "true"}, "›"),
+                        )
+                        for key, href in admin
+                    ],
+                ),
+            )
+            if admin
+            else "",
+            html.section(
+                {"className": "card", "aria-labelledby": "language-title"},
+                html.h2({"id": "language-title"}, ctx.t("me.language")),
+                field_block(
+                    field_id="me-language",
+                    label=ctx.t("me.language"),
+                    control=html.select(
+                        {
+                            "id": "me-language",
+                            "className": "input",
+                            "value": actor.locale,
+                            "onChange": on_language,
+                        },
+                        html.option({"value": ""}, ctx.t("me.language_auto")),
+                        html.option({"value": "zh-CN"}, ctx.t("me.language_zh")),
+                        html.option({"value": "en"}, ctx.t("me.language_en")),
+                    ),
+                ),
+            ),
+            PasswordForm(on_saved=lambda: set_toast(ctx.t("me.password_saved"))),
+            html.form(
+                {"method": "post", "action": "/auth/logout", "className": "card"},
+                html.button({"type": "submit", "className": "btn btn-danger btn-block"}, ctx.t("me.logout")),
+            ),
+            Toast(message=toast),
+        ),
+    )
+
+
+@component
+def PasswordForm(*, on_saved: Any) -> Any:
+    ctx = use_app()
+    current, set_current = use_state("")
+    new, set_new = use_state("")
+    error, set_error = use_state("")
+    busy, set_busy = use_state(False)
+
+    @event(prevent_default=True)
+    async def submit(_event: dict[str, Any]) -> None:
+        set_busy(True)
+        try:
+            await password_change(actor=ctx.actor, current_password=current, new_password=new)
+        except AppError as exc:
+            set_error(error_text(ctx, exc))
+        else:
+            set_error("")
+            set_current("")
+            set_new("")
+            on_saved()
+        finally:
+            set_busy(False)
+
+    return html.form(
+        {"className": "card", "onSubmit": submit, "aria-labelledby": "password-title"},
+        html.h2({"id": "password-title"}, ctx.t("me.password_title")),
+        FormError(message=error or None),
+        field_block(
+            field_id="password-current",
+            label=ctx.t("me.password_current"),
+            control=html.input(
+                {
+                    "id": "password-current",
+                    "type": "password",
+                    "className": "input",
+                    "autoComplete": "current-password",
+                    "maxLength": 128,
+                    "required": True,
+                    "value": current,
+                    "onChange": lambda e: set_current(e["target"]["value"]),
+                }
+            ),
+        ),
+        field_block(
+            field_id="password-new",
+            label=ctx.t("me.password_new"),
+            hint=ctx.t("me.password_new_hint"),
+            control=html.input(
+                {
+                    "id": "password-new",
+                    "type": "password",
+                    "className": "input",
+                    "autoComplete": "new-password",
+                    "minLength": 8,
+                    "maxLength": 128,
+                    "required": True,
+                    "value": new,
+                    "onChange": lambda e: set_new(e["target"]["value"]),
+                }
+            ),
+        ),
+        html.button(
+            {"type": "submit", "className": "btn btn-primary", "disabled": busy},
+            ctx.t("common.saving") if busy else ctx.t("me.password_save"),
+        ),
+    )
