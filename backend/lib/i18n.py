@@ -1,4 +1,9 @@
-"""Message catalogs (pwa/locales/*.toml) and locale negotiation. zh-CN is the default."""
+"""Message catalogs and locale negotiation. zh-CN is the default.
+
+A locale's catalog is pwa/locales/<file> plus the same file name in every feature folder under
+pwa/locales/ (pwa/locales/reflections/zh_CN.toml ...), so features keep their messages apart.
+A key defined twice is an error, not a silent override.
+"""
 
 from __future__ import annotations
 
@@ -26,9 +31,15 @@ def _flatten(prefix: str, tree: dict[str, Any], out: dict[str, str]) -> None:
 @cache
 def catalog(locale: str) -> dict[str, str]:
     """All messages of a locale as flat dotted keys ("error.not_found")."""
-    tree = msgspec.toml.decode((LOCALES_DIR / _FILES[locale]).read_bytes())
+    files = [LOCALES_DIR / _FILES[locale], *sorted(LOCALES_DIR.glob(f"*/{_FILES[locale]}"))]
     flat: dict[str, str] = {}
-    _flatten("", tree, flat)
+    for path in files:
+        part: dict[str, str] = {}
+        _flatten("", msgspec.toml.decode(path.read_bytes()), part)
+        duplicated = set(part) & set(flat)
+        if duplicated:
+            raise ValueError(f"{path}: message keys defined twice: {sorted(duplicated)[:5]}")
+        flat.update(part)
     return flat
 
 
