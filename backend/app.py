@@ -20,8 +20,10 @@ from backend.lib.db import engine_bind, engine_close, engine_create, engine_open
 from backend.lib.errors import AppError
 from backend.lib.http import error_response, provide_actor
 from backend.lib.queue import queue_pool
+from backend.lib.runtime import Runtime, runtime_bind, runtime_peek
 from backend.lib.storage import storage_client, storage_ensure_bucket
 from backend.org.routes import OrgController
+from backend.reflections.routes import ArchiveController, ReflectionController, TrainingController
 from backend.settings import Settings
 from backend.system.routes import healthz
 from backend.ui_gate import UIGate
@@ -45,6 +47,8 @@ async def _services(app: Litestar) -> AsyncIterator[None]:
         cleanup.push_async_callback(app.state.queue.aclose)
         app.state.storage = storage_client(settings.storage)
         await storage_ensure_bucket(app.state.storage, settings.storage.bucket)
+        cleanup.callback(runtime_bind, runtime_peek())
+        runtime_bind(Runtime(settings=settings, storage=app.state.storage, queue=app.state.queue))
         if settings.worker.embedded:
             from backend.worker import worker_create
 
@@ -62,7 +66,16 @@ async def _task_stop(task: asyncio.Task[Any]) -> None:
 
 def create_litestar(settings: Settings) -> Litestar:
     """The Litestar app alone (JSON API, page shell, PWA files); tests drive it directly."""
-    api = Router(path="/", route_handlers=[AuthController, OrgController])
+    api = Router(
+        path="/",
+        route_handlers=[
+            AuthController,
+            OrgController,
+            TrainingController,
+            ReflectionController,
+            ArchiveController,
+        ],
+    )
     return Litestar(
         route_handlers=[api, FormAuthController, healthz, *pwa_route_handlers()],
         dependencies={"actor": Provide(provide_actor)},

@@ -151,4 +151,7 @@ async def demo_seed() -> bool:
                     role=role,
                     department=departments[managed]["id"] if managed else None,
                 ).save()
+    from backend.reflections.demo import reflections_demo_seed
+
+    await reflections_demo_seed()
     return True

@@ -14,5 +14,7 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "backend.org.piccolo_app",
         "backend.accounts.piccolo_app",
+        "backend.events.piccolo_app",
+        "backend.reflections.piccolo_app",
     ]
 )

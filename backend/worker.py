@@ -12,12 +12,24 @@ from arq.connections import ArqRedis
 from arq.worker import Worker
 
 from backend.accounts.jobs import housekeeping_sessions
+from backend.events.outbox import outbox_deliver, outbox_sweep
 from backend.lib.db import engine_bind, engine_close, engine_create, engine_open
 from backend.lib.queue import job_decode, job_encode, queue_redis_settings
+from backend.lib.runtime import Runtime, runtime_bind
+from backend.lib.storage import storage_client
+from backend.reflections.archive import archive_on_event
 from backend.settings import Settings
 
-FUNCTIONS: list[Any] = [housekeeping_sessions]
-CRON_JOBS = [cron(housekeeping_sessions, minute={7}, run_at_startup=False)]  # hourly
+FUNCTIONS: list[Any] = [housekeeping_sessions, outbox_deliver]
+CRON_JOBS = [
+    cron(housekeeping_sessions, minute={7}, run_at_startup=False),  # hourly
+    cron(outbox_sweep, run_at_startup=True),  # every minute: events a crash left behind
+]
+# What each outbox event sets off (handlers are idempotent: an event may arrive twice).
+OUTBOX_HANDLERS: dict[str, list[Any]] = {
+    "submission.submitted": [archive_on_event],
+    "submission.graded": [archive_on_event],
+}
 
 
 def worker_create(
@@ -27,11 +39,14 @@ def worker_create(
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
+        ctx["outbox_handlers"] = OUTBOX_HANDLERS
         if own_database:
             engine = engine_create(settings)
             await engine_open(engine, settings)
             engine_bind(engine)
             ctx["engine"] = engine
+            storage = storage_client(settings.storage)
+            runtime_bind(Runtime(settings=settings, storage=storage, queue=ctx["redis"]))
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         if "engine" in ctx:

@@ -16,14 +16,36 @@ from backend.lib.policy import Actor
 from backend.settings import Settings
 from backend.ui_gate import SCOPE_ACTOR, SCOPE_SETTINGS, SCOPE_TOKEN
 from pwa.context import AppContext, UIContext
-from pwa.pages import admin_departments, admin_employees, home, login, me, tabs
+from pwa.pages import (
+    admin_archive,
+    admin_departments,
+    admin_employees,
+    admin_trainings,
+    featured,
+    grading,
+    home,
+    login,
+    me,
+    reflection_detail,
+    reflections,
+    tabs,
+)
 
 Route = tuple[re.Pattern[str], Callable[..., Any]]
 
 ROUTES: tuple[Route, ...] = (
     (re.compile(r"^/$"), lambda: home.HomePage()),
     (re.compile(r"^/courses/?$"), lambda: tabs.EmptyTabPage(tab="courses")),
-    (re.compile(r"^/reflections/?$"), lambda: tabs.EmptyTabPage(tab="reflections")),
+    (re.compile(r"^/reflections/?$"), lambda: reflections.ReflectionsPage()),
+    (re.compile(r"^/reflections/featured/?$"), lambda: featured.FeaturedPage()),
+    (re.compile(r"^/reflections/grading/?$"), lambda: grading.GradingPage()),
+    (
+        re.compile(r"^/reflections/(?P<submission_id>\d{1,12})/?$"),
+        lambda submission_id: reflection_detail.ReflectionDetailPage(submission_id=int(submission_id)),
+    ),
+    (re.compile(r"^/admin/trainings/?$"), lambda: admin_trainings.TrainingListPage()),
+    (re.compile(r"^/admin/trainings/new/?$"), lambda: admin_trainings.TrainingFormPage()),
+    (re.compile(r"^/admin/archive/?$"), lambda: admin_archive.ArchivePage()),
     (re.compile(r"^/points/?$"), lambda: tabs.EmptyTabPage(tab="points")),
     (re.compile(r"^/me/?$"), lambda: me.MePage()),
     (re.compile(r"^/admin/employees/?$"), lambda: admin_employees.EmployeeListPage()),

@@ -187,3 +187,14 @@ async def row_by_id(table: type[Any], pk: int) -> dict[str, Any] | None:
         sql = _ROW_BY_ID_SQL[table] = f'SELECT {columns} FROM "{table._meta.tablename}" WHERE "id" = {{}}'  # noqa: S608 - names from the table definition
     rows = await table._meta.db.run_querystring(QueryString(sql, pk))
     return dict(rows[0]) if rows else None
+
+
+def unique_violation(error: BaseException) -> bool:
+    """True for a unique-constraint violation on SQLite or PostgreSQL (a lost race, a retry)."""
+    import sqlite3
+
+    import asyncpg
+
+    if isinstance(error, asyncpg.UniqueViolationError):
+        return True
+    return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)

@@ -29,3 +29,36 @@ async def storage_ensure_bucket(client: Minio, bucket: str) -> None:
 async def storage_ping(client: Minio, bucket: str) -> None:
     if not await asyncio.to_thread(client.bucket_exists, bucket):
         raise RuntimeError(f"bucket {bucket} is missing")
+
+
+async def storage_put(key: str, data: bytes, *, content_type: str) -> None:
+    """Store `data` under `key` in the bound runtime's bucket (keys are always made by the server)."""
+    import io
+
+    from backend.lib.runtime import runtime_get
+
+    runtime = runtime_get()
+    await asyncio.to_thread(
+        runtime.storage.put_object,
+        runtime.settings.storage.bucket,
+        key,
+        io.BytesIO(data),
+        len(data),
+        content_type=content_type,
+    )
+
+
+async def storage_get(key: str) -> bytes:
+    from backend.lib.runtime import runtime_get
+
+    runtime = runtime_get()
+
+    def read() -> bytes:
+        response = runtime.storage.get_object(runtime.settings.storage.bucket, key)
+        try:
+            return bytes(response.read())
+        finally:
+            response.close()
+            response.release_conn()
+
+    return await asyncio.to_thread(read)

@@ -1,0 +1,14 @@
+"""Reflections I grade (being built)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reactpy import component
+
+from pwa.pages.tabs import EmptyTabPage
+
+
+@component
+def GradingPage() -> Any:
+    return EmptyTabPage(tab="reflections")
