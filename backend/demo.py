@@ -11,6 +11,7 @@ import random
 
 from backend.accounts.passwords import password_hash
 from backend.accounts.tables import Account, AccountRole
+from backend.lib.db import write_transaction
 from backend.lib.policy import ROLE_HR_ADMIN, ROLE_MANAGER, ROLE_TRAINER
 from backend.org.services import level_ensure, position_ensure
 from backend.org.tables import Department, Employee
@@ -80,7 +81,7 @@ async def demo_seed() -> bool:
     if await Department.exists():
         return False
     rng = random.Random(20261122)
-    async with Department._meta.db.transaction():
+    async with write_transaction(Department):
         root = await _department(ORGANISATION, None)
         departments: dict[str, dict[str, object]] = {}
         positions: dict[str, list[int]] = {}

@@ -10,6 +10,7 @@ import asyncio
 from backend.accounts.passwords import password_hash
 from backend.accounts.services import password_check_rules, sessions_end_for_account
 from backend.accounts.tables import Account, AccountRole
+from backend.lib.db import write_transaction
 from backend.lib.errors import ValidationFailed
 from backend.lib.i18n import translate
 from backend.org.tables import Department, Employee
@@ -57,7 +58,7 @@ async def account_create(
     if await Employee.exists().where(Employee.employee_no == employee_no):
         raise AccountAdminError(f"employee number {employee_no} is already taken")
     hashed = await asyncio.to_thread(password_hash, password)
-    async with Account._meta.db.transaction():
+    async with write_transaction(Account):
         department_id = await _department_for(department)
         employee = Employee(employee_no=employee_no, name=name, department=department_id)
         await employee.save()

@@ -198,3 +198,17 @@ def unique_violation(error: BaseException) -> bool:
     if isinstance(error, asyncpg.UniqueViolationError):
         return True
     return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)
+
+
+def write_transaction(table: Any = None) -> Any:
+    """A transaction that writes. On SQLite it takes the write lock up front (BEGIN IMMEDIATE):
+    a deferred transaction that reads first and then writes fails at once with "database is
+    locked" when another writer got there in between, instead of waiting its turn."""
+    from piccolo.engine.sqlite import TransactionType
+
+    from backend import piccolo_conf
+
+    engine = table._meta.db if table is not None else piccolo_conf.DB
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()

@@ -9,7 +9,7 @@ import re
 from backend.accounts.passwords import password_hash
 from backend.accounts.services import password_check_rules, sessions_cache_clear, sessions_end_for_account
 from backend.accounts.tables import Account, AccountRole
-from backend.lib.db import row_by_id
+from backend.lib.db import row_by_id, write_transaction
 from backend.lib.errors import Conflict, NotFound, ValidationFailed
 from backend.lib.i18n import locale_normalize
 from backend.lib.policy import ROLE_EMPLOYEE, ROLE_MANAGER, ROLES, Actor, organisation_write_check
@@ -30,7 +30,7 @@ async def department_create(*, actor: Actor | None, name: str, parent_id: int | 
     if parent_id is not None:
         parent_path = str((await _department(parent_id))["path"])
     department = Department(name=name, parent=parent_id)
-    async with Department._meta.db.transaction():
+    async with write_transaction(Department):
         await department.save()
         await Department.update({Department.path: f"{parent_path}{department.id}/"}).where(
             Department.id == department.id
@@ -56,7 +56,7 @@ async def department_update(
             if parent_path.startswith(old_path):
                 raise ValidationFailed("error.department_cycle", field="parent_id")
         new_path = f"{parent_path}{department_id}/"
-    async with Department._meta.db.transaction():
+    async with write_transaction(Department):
         await Department.update({Department.name: name, Department.parent: parent_id}).where(
             Department.id == department_id
         )
@@ -165,7 +165,7 @@ async def employee_create(
         hire_date=hire_date,
         locale=_locale_setting(locale),
     )
-    async with Employee._meta.db.transaction():
+    async with write_transaction(Employee):
         await employee.save()
         if username is not None and hashed is not None:
             await Account(username=username, password_hash=hashed, employee=employee.id).save()
@@ -215,7 +215,7 @@ async def employee_set_status(*, actor: Actor | None, employee_id: int, active: 
     if not active and actor.employee_id == employee_id:
         raise ValidationFailed("error.deactivate_self")
     status = EMPLOYEE_ACTIVE if active else EMPLOYEE_DEPARTED
-    async with Employee._meta.db.transaction():
+    async with write_transaction(Employee):
         await Employee.update({Employee.status: status}).where(Employee.id == employee_id)
         account = await Account.select(Account.id).where(Account.employee == employee_id).first()
         if account is not None:
@@ -253,7 +253,7 @@ async def roles_assign(
         await _department(managed_department_id)
     if account["id"] == actor.account_id and "hr_admin" not in wanted:
         raise ValidationFailed("error.remove_own_admin", field="roles")
-    async with AccountRole._meta.db.transaction():
+    async with write_transaction(AccountRole):
         await AccountRole.delete().where(AccountRole.account == account["id"])
         for role in sorted(wanted):
             await AccountRole(

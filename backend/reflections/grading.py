@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from backend.events.outbox import outbox_add, outbox_kick
+from backend.lib.db import write_transaction
 from backend.lib.errors import Conflict, ValidationFailed
 from backend.lib.policy import Actor
 from backend.reflections.access import STATE_GRADED, STATE_RETURNED, STATE_SUBMITTED, grade_check
@@ -43,7 +44,7 @@ async def submission_grade(
     ):
         raise ValidationFailed("error.due_in_past", field="revise_due_at")
     at = now()
-    async with Submission._meta.db.transaction():
+    async with write_transaction(Submission):
         changed = (
             await Submission.update(
                 {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backend.events.outbox import outbox_add, outbox_kick
-from backend.lib.db import unique_violation
+from backend.lib.db import unique_violation, write_transaction
 from backend.lib.errors import NotFound, PermissionDenied, ValidationFailed
 from backend.lib.policy import Actor
 from backend.reflections.access import PUBLISHED_STATES, comment_delete_allowed, employee_require, see_check
@@ -30,7 +30,7 @@ async def reflection_like(*, actor: Actor | None, submission_id: int) -> int:
         raise ValidationFailed("error.like_own", field="submission_id")
     event_id = None
     try:
-        async with Submission._meta.db.transaction():
+        async with write_transaction(Submission):
             await ReflectionLike.insert(ReflectionLike(submission=submission_id, employee=employee_id))
             await Submission.update({Submission.like_count: Submission.like_count + 1}).where(
                 Submission.id == submission_id
@@ -50,7 +50,7 @@ async def reflection_like(*, actor: Actor | None, submission_id: int) -> int:
 async def reflection_unlike(*, actor: Actor | None, submission_id: int) -> int:
     """Take a like back; without one there is nothing to do. Returns the like count."""
     _actor, employee_id, _author = await _published_visible(actor, submission_id)
-    async with Submission._meta.db.transaction():
+    async with write_transaction(Submission):
         removed = (
             await ReflectionLike.delete()
             .where((ReflectionLike.submission == submission_id) & (ReflectionLike.employee == employee_id))
@@ -71,7 +71,7 @@ async def _like_count(submission_id: int) -> int:
 async def comment_add(*, actor: Actor | None, submission_id: int, body: str) -> int:
     _actor, employee_id, author_id = await _published_visible(actor, submission_id)
     body = text_bounded(body, field="body", max_length=COMMENT_MAX)
-    async with Submission._meta.db.transaction():
+    async with write_transaction(Submission):
         rows = await ReflectionComment.insert(
             ReflectionComment(submission=submission_id, author=employee_id, body=body)
         ).returning(ReflectionComment.id)
@@ -99,7 +99,7 @@ async def comment_delete(*, actor: Actor | None, comment_id: int) -> None:
     actor = see_check(actor, facts)
     if not comment_delete_allowed(actor, comment):
         raise PermissionDenied()
-    async with Submission._meta.db.transaction():
+    async with write_transaction(Submission):
         removed = (
             await ReflectionComment.delete()
             .where(ReflectionComment.id == comment_id)

@@ -12,7 +12,8 @@ from backend.org.schemas import Ref
 
 Id = Annotated[int, msgspec.Meta(ge=1, le=2**53)]
 IdList = Annotated[list[Id], msgspec.Meta(max_length=2_000)]
-Body = Annotated[str, msgspec.Meta(max_length=20_000)]
+# Above the service limit (20,000): the service answers with the friendlier message in between.
+Body = Annotated[str, msgspec.Meta(max_length=25_000)]
 PhotoIds = Annotated[list[Id], msgspec.Meta(max_length=9)]
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.events.outbox import outbox_add, outbox_kick
-from backend.lib.db import unique_violation
+from backend.lib.db import unique_violation, write_transaction
 from backend.lib.errors import Conflict, NotFound, ValidationFailed
 from backend.lib.policy import Actor, actor_require
 from backend.lib.storage import storage_put
@@ -158,12 +158,15 @@ async def submission_submit(
             actor, employee_id, assignment, body, ids, idempotency_key, fingerprint
         )
     except Exception as error:
-        if not unique_violation(error):
+        if not (isinstance(error, Conflict) or unique_violation(error)):
             raise
-        # A concurrent request with the same key (or a first submission racing another) won.
+        # A concurrent request with the same key (a double tap, a replay racing the original)
+        # committed first: answer what it made.
         seen = await _request_seen(employee_id, idempotency_key, fingerprint)
         if seen is not None:
             return seen
+        if isinstance(error, Conflict):
+            raise
         raise Conflict("error.already_submitted") from error
     await outbox_kick([event_id])
     return SubmitResult(submission_id=submission_id, created=True)
@@ -192,7 +195,7 @@ async def _submit_write(
     fingerprint: str,
 ) -> tuple[int, int]:
     at = now()
-    async with Submission._meta.db.transaction():
+    async with write_transaction(Submission):
         current = (
             await Submission.select()
             .where((Submission.assignment == assignment["id"]) & (Submission.employee == employee_id))

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from backend.lib.db import write_transaction
 from backend.lib.errors import NotFound, ValidationFailed
 from backend.lib.policy import ROLE_HR_ADMIN, Actor
 from backend.org.tables import EMPLOYEE_ACTIVE, Department, Employee, JobLevel, Position
@@ -115,7 +116,7 @@ async def training_create(
     if ends_on is not None and ends_on < starts_on:
         raise ValidationFailed("error.dates_order", field="ends_on")
     people = await participants_resolve(participants)
-    async with Training._meta.db.transaction():
+    async with write_transaction(Training):
         training = Training(
             title=title,
             kind=kind,
