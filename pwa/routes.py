@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
+import msgspec
 from litestar import MediaType, Request, Response, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from backend.lib.http import actor_from_connection, request_locale
+from backend.lib.errors import NotFound
+from backend.lib.http import actor_from_connection, app_settings, request_locale
 from backend.lib.i18n import catalog, translate
+from backend.reflections.selectors import assignment_mine
 
 PWA_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PWA_DIR / "static"
@@ -24,6 +30,8 @@ TEMPLATES_DIR = PWA_DIR / "templates"
 THEME_COLOR = "#1677ff"
 # Paths the shell never answers: they belong to the API, files or ReactPy.
 _NOT_PAGES = ("api/", "static/", "media/", "reactpy/", "schema", "auth/")
+# What the writer's script needs to say, rendered into the page in the user's language.
+_WRITER_PREFIX = "writer."
 
 
 def _engine_with_reactpy(engine: JinjaTemplateEngine) -> None:
@@ -71,6 +79,47 @@ async def page_shell(request: Request[Any, Any, Any], path: FromPath[str] = "") 
         context=shell_context(request_locale(request, actor)),
         headers={"Cache-Control": "no-cache"},
     )
+
+
+def _writer_messages(locale: str) -> dict[str, str]:
+    """Every writer.* message (zh-CN has them all), unformatted: the script fills in {n}, {min}..."""
+    return {
+        key.removeprefix(_WRITER_PREFIX): catalog(locale).get(key) or value
+        for key, value in catalog("zh-CN").items()
+        if key.startswith(_WRITER_PREFIX)
+    }
+
+
+@get("/write/{assignment_id:int}", include_in_schema=False, media_type=MediaType.HTML)
+async def writer_page(request: Request[Any, Any, Any], assignment_id: FromPath[int]) -> Template | Redirect:
+    """The reflection writer: plain HTML plus write.js, so the service worker can serve it offline."""
+    actor = await actor_from_connection(request)
+    if actor is None:
+        return Redirect(f"/login?next={quote(request.url.path, safe='/')}", status_code=303)
+    locale = request_locale(request, actor)
+    context = shell_context(locale)
+    headers = {"Cache-Control": "no-cache, private", "Vary": "Cookie, Accept-Language"}
+    try:
+        assignment = await assignment_mine(actor=actor, assignment_id=assignment_id)
+    except NotFound:
+        context.update(found=False, title=translate(locale, "writer.not_found_title"))
+        return Template(template_name="write.html", context=context, status_code=404, headers=headers)
+    zone = ZoneInfo(app_settings(request).i18n.timezone)
+    due_at = assignment.due_at if assignment.due_at.tzinfo else assignment.due_at.replace(tzinfo=dt.UTC)
+    data = {
+        "assignment": msgspec.to_builtins(assignment),
+        "locale": locale,
+        "messages": _writer_messages(locale),
+        "overdue": due_at < dt.datetime.now(dt.UTC),
+    }
+    context.update(
+        found=True,
+        title=f"{translate(locale, 'writer.page_title')} · {assignment.training.name}",
+        assignment=assignment,
+        due_text=due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        data=data,
+    )
+    return Template(template_name="write.html", context=context, headers=headers)
 
 
 @get("/sw.js", include_in_schema=False)
@@ -123,4 +172,4 @@ def pwa_route_handlers() -> list[Any]:
     static = create_static_files_router(
         path="/static", directories=[STATIC_DIR], include_in_schema=False, cache_control=None
     )
-    return [page_shell, service_worker, offline_page, manifest, static]
+    return [page_shell, writer_page, service_worker, offline_page, manifest, static]

@@ -2,14 +2,26 @@
    The server replaces the version placeholder below, so every release gets fresh caches. */
 const VERSION = "__LEARNLOOP_VERSION__";
 
+// The reflection outbox (IndexedDB + replay), shared with the writer page.
+importScripts(`/static/outbox.js?v=${VERSION}`);
+const Outbox = self.LearnloopOutbox;
+
 const CACHE_PREFIX = "learnloop-";
 const SHELL_CACHE = `${CACHE_PREFIX}shell-${VERSION}`;
-const CURRENT_CACHES = [SHELL_CACHE];
+// Per-user copies that must outlive a new version: writer pages and my assignment list. Both are
+// refreshed whenever the network answers, and dropped when the server says we are signed out.
+const PAGES_CACHE = Outbox.PAGES_CACHE;
+const API_CACHE = Outbox.API_CACHE;
+const CURRENT_CACHES = [SHELL_CACHE, PAGES_CACHE, API_CACHE];
+const WRITER_PAGE = /^\/write\/\d+$/;
 const OFFLINE_URL = "/offline.html";
 const PRECACHE_URLS = [
   OFFLINE_URL,
   "/static/app.css",
   "/static/app.js",
+  "/static/outbox.js",
+  "/static/write.js",
+  "/static/write.css",
   "/static/icons/icon-192.png",
   "/static/favicon.svg",
 ];
@@ -57,9 +69,18 @@ self.addEventListener("fetch", (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
 
-  // Pages are per user and live: network only (nothing stored), the offline page when it fails.
+  // The writer works offline: its page is kept per assignment and served when the network fails.
+  if (request.mode === "navigate" && WRITER_PAGE.test(url.pathname)) {
+    event.respondWith(writerPage(event, url));
+    return;
+  }
+  // Other pages are per user and live: network only (nothing stored), the offline page when it fails.
   if (request.mode === "navigate") {
     event.respondWith(networkFirstNavigation(event));
+    return;
+  }
+  if (url.pathname === Outbox.ASSIGNMENTS_URL && !url.search) {
+    event.respondWith(assignmentsNetworkFirst(event));
     return;
   }
   if (startsWithAny(url.pathname, NEVER_CACHE_PREFIXES)) return;
@@ -97,8 +118,81 @@ async function staleWhileRevalidate(event) {
     event.waitUntil(network.catch(() => undefined));
     return cached;
   }
-  return network;
+  try {
+    return await network;
+  } catch (error) {
+    // Offline with a page cached under another version's ?v=: the precached copy will do.
+    const fallback = await cache.match(request, { ignoreSearch: true });
+    if (fallback) return fallback;
+    throw error;
+  }
 }
+
+/* ---- the reflection writer, offline ---- */
+
+async function forgetPersonalCopies() {
+  await Promise.all([caches.delete(PAGES_CACHE), caches.delete(API_CACHE)]);
+}
+
+async function writerPage(event, url) {
+  const cache = await caches.open(PAGES_CACHE);
+  try {
+    const response = (await event.preloadResponse) || (await fetch(event.request));
+    if (response.status === 200 && !response.redirected && response.type === "basic") {
+      event.waitUntil(cache.put(url.pathname, response.clone()).catch(() => undefined));
+    } else if (response.type === "opaqueredirect" || response.redirected || [401, 404].includes(response.status)) {
+      // Signed out, or not mine (any more): no copy of it may stay on this phone.
+      event.waitUntil(cache.delete(url.pathname).catch(() => undefined));
+    }
+    return response;
+  } catch (error) {
+    const cached = await cache.match(url.pathname, { ignoreVary: true });
+    if (cached) return cached;
+    const offline = await (await caches.open(SHELL_CACHE)).match(OFFLINE_URL);
+    return offline || Response.error();
+  }
+}
+
+async function assignmentsNetworkFirst(event) {
+  const cache = await caches.open(API_CACHE);
+  try {
+    const response = await fetch(event.request);
+    if (response.status === 200) {
+      event.waitUntil(cache.put(Outbox.ASSIGNMENTS_URL, response.clone()).catch(() => undefined));
+    } else if (response.status === 401) {
+      event.waitUntil(forgetPersonalCopies().catch(() => undefined));
+    }
+    return response;
+  } catch (error) {
+    const cached = await cache.match(Outbox.ASSIGNMENTS_URL, { ignoreVary: true });
+    if (cached) return cached;
+    throw error;
+  }
+}
+
+/* ---- the outbox: Background Sync where the browser has it; pages also ask on "online" ---- */
+
+async function replayOutbox({ fromSync }) {
+  const results = await Outbox.replayAll();
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  for (const client of windows) client.postMessage({ type: Outbox.MESSAGE_TYPE, results });
+  // Throwing makes the browser retry the sync later (with backoff) while something still waits.
+  if (fromSync && results.some((result) => result.status === "waiting")) {
+    throw new Error("reflections outbox: still waiting for the network");
+  }
+  return results;
+}
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === Outbox.SYNC_TAG) event.waitUntil(replayOutbox({ fromSync: true }));
+});
+
+self.addEventListener("message", (event) => {
+  const message = event.data || {};
+  if (message.type === "learnloop-outbox-replay") {
+    event.waitUntil(replayOutbox({ fromSync: false }).catch(() => undefined));
+  }
+});
 
 /* ---- push notifications ---- */
 
