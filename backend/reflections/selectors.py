@@ -155,12 +155,21 @@ def _reflection_out(row: dict[str, Any], *, excerpt: bool, liked: bool) -> Refle
 
 
 def _peer_condition(actor: Actor, scope: Scope) -> Any:
-    """Published reflections a colleague may see in a scope (graders-only ones never appear here)."""
+    """Published reflections a colleague may see in a scope (graders-only ones never appear here).
+
+    "My department" is my own department, plus the subtrees I manage; HR and auditors see every
+    department's shared work in the organisation scope.
+    """
     visibility = Submission.assignment.visibility
-    mine = Submission.department == (actor.department_id or 0)
+    mine: Any = Submission.department == (actor.department_id or 0)
+    for path in actor.managed_paths:
+        mine = mine | Submission.department.path.like(f"{path}%")
     published = Submission.state.is_in(list(PUBLISHED_STATES))
+    shared = visibility.is_in([VISIBILITY_DEPARTMENT, VISIBILITY_ORGANISATION])
     if scope == "department":
-        return published & mine & visibility.is_in([VISIBILITY_DEPARTMENT, VISIBILITY_ORGANISATION])
+        return published & mine & shared
+    if actor.sees_whole_organisation:
+        return published & shared
     return published & (
         (visibility == VISIBILITY_ORGANISATION) | ((visibility == VISIBILITY_DEPARTMENT) & mine)
     )

@@ -7,11 +7,24 @@ from typing import Any
 from reactpy import component, html
 
 from backend.accounts.selectors import me_get
-from backend.lib.policy import actor_require, can_list_people
+from backend.lib.errors import AppError
+from backend.lib.policy import Actor, actor_require, can_list_people
+from backend.reflections.schemas import AssignmentOut
+from backend.reflections.selectors import assignments_mine
+from pwa.components.reflection_widgets import OPEN_STATES, assignment_cell
 from pwa.components.shell import AppShell, PageHeader
-from pwa.components.widgets import EmptyState
+from pwa.components.widgets import EmptyState, Loading
 from pwa.context import use_app
 from pwa.hooks import use_async_value
+
+
+async def _assignments_due(actor: Actor) -> list[AssignmentOut]:
+    """Reflections I still have to write (or revise), the soonest due first."""
+    try:
+        mine = await assignments_mine(actor=actor)
+    except AppError:  # e.g. an account without an employee record
+        return []
+    return sorted((item for item in mine if item.state in OPEN_STATES), key=lambda item: item.due_at)
 
 
 @component
@@ -20,8 +33,12 @@ def HomePage() -> Any:
     actor = actor_require(ctx.actor)
     me = use_async_value(lambda: me_get(actor=actor), [actor.account_id])
     name = str(me["name"]) if me else actor.username
+    due = use_async_value(lambda: _assignments_due(actor), [actor.account_id])
     # Features add their to-dos here (assignments due, courses to finish) as they land.
-    todos: list[Any] = []
+    todos: list[Any] = [
+        assignment_cell(ctx, item, title=ctx.t("reflections_ui.todo_write", training=item.training.name))
+        for item in due or []
+    ]
     team = (
         html.a(
             {"className": "list-cell", "href": "/admin/employees"},
@@ -44,7 +61,9 @@ def HomePage() -> Any:
             html.section(
                 {"aria-labelledby": "todos-title"},
                 html.h2({"id": "todos-title", "className": "section-title"}, ctx.t("home.todos")),
-                html.div({"className": "list"}, *todos)
+                Loading(label=ctx.t("app.loading"))
+                if due is None
+                else html.div({"className": "list"}, *todos)
                 if todos
                 else EmptyState(
                     icon="✓",

@@ -44,11 +44,12 @@ async def test_failed_sign_in_shows_the_reason(settings: Any) -> None:
         assert "账号或密码不正确" in str(alert)
 
 
-async def test_home_in_chinese_with_tab_bar_and_empty_todos(settings: Any) -> None:
+async def test_home_in_chinese_with_tab_bar_and_todos(settings: Any) -> None:
     zhang = await actor_named("zhang")
     async with rendered_page("/", settings=settings, actor=zhang) as page:
         assert "你好，张丽华" in page.text
-        assert "暂时没有待办事项" in page.text
+        assert "写心得：大客户关系维护" in page.text  # her reflection due in two days
+        assert "暂时没有待办事项" not in page.text
         nav = page.one(lambda n: n.get("tagName") == "nav", "navigation")
         assert nav["attributes"]["aria-label"] == "主导航"
         tabs = nav["children"]
@@ -97,7 +98,7 @@ async def test_home_in_english_from_accept_language(settings: Any) -> None:
     zhang = await actor_named("zhang")
     async with rendered_page("/", settings=settings, actor=zhang, accept_language="en-US,en;q=0.9") as page:
         assert "Hello, 张丽华" in page.text
-        assert "Nothing to do right now" in page.text
+        assert "Write a reflection: 大客户关系维护" in page.text and "days left" in page.text
 
 
 async def test_manager_and_hr_see_admin_links(settings: Any) -> None:
