@@ -98,6 +98,52 @@ async def participants_preview(*, actor: Actor | None, selection: ParticipantFil
     return {"count": len(ids), "names": [row["name"] for row in names]}
 
 
+@dataclass(frozen=True)
+class AssignmentSpec:
+    """A reflection assignment to create (with a new training, or added to an existing one)."""
+
+    prompt: str
+    due_at: dt.datetime
+    min_length: int = 0
+    max_photos: int = 3
+    visibility: str = "department"
+
+
+def _assignment_checked(spec: AssignmentSpec) -> AssignmentSpec:
+    prompt = text_bounded(spec.prompt, field="prompt", max_length=PROMPT_MAX)
+    if spec.due_at.tzinfo is None:
+        raise ValidationFailed("error.invalid", field="due_at")
+    if spec.due_at <= now():
+        raise ValidationFailed("error.due_in_past", field="due_at")
+    if not 0 <= spec.min_length <= BODY_MAX:
+        raise ValidationFailed("error.out_of_range", field="min_length", min=0, max=BODY_MAX)
+    if not 0 <= spec.max_photos <= PHOTOS_MAX:
+        raise ValidationFailed("error.out_of_range", field="max_photos", min=0, max=PHOTOS_MAX)
+    if spec.visibility not in VISIBILITIES:
+        raise ValidationFailed("error.invalid", field="visibility")
+    return AssignmentSpec(
+        prompt=prompt,
+        due_at=spec.due_at,
+        min_length=spec.min_length,
+        max_photos=spec.max_photos,
+        visibility=spec.visibility,
+    )
+
+
+async def _assignment_insert(training_id: int, spec: AssignmentSpec) -> int:
+    rows = await Assignment.insert(
+        Assignment(
+            training=training_id,
+            prompt=spec.prompt,
+            due_at=spec.due_at,
+            min_length=spec.min_length,
+            max_photos=spec.max_photos,
+            visibility=spec.visibility,
+        )
+    ).returning(Assignment.id)
+    return int(rows[0]["id"])
+
+
 async def training_create(
     *,
     actor: Actor | None,
@@ -107,8 +153,13 @@ async def training_create(
     ends_on: dt.date | None,
     description: str = "",
     participants: ParticipantFilter,
+    assignment: AssignmentSpec | None = None,
 ) -> int:
+    """Create a training, its participants and (optionally) its first assignment in one transaction:
+    a refused assignment leaves no training behind."""
     actor = training_manage_check(actor)
+    if assignment is not None:
+        assignment = _assignment_checked(assignment)
     title = text_bounded(title, field="title", max_length=TITLE_MAX)
     description = text_bounded(description, field="description", max_length=DESCRIPTION_MAX, required=False)
     if kind not in TRAINING_KINDS:
@@ -133,6 +184,8 @@ async def training_create(
                     for person in people[start : start + 500]
                 )
             )
+        if assignment is not None:
+            await _assignment_insert(int(training.id), assignment)
     return int(training.id)
 
 
@@ -157,25 +210,9 @@ async def assignment_create(
 ) -> int:
     actor = training_manage_check(actor)
     await _training_managed(actor, training_id)
-    prompt = text_bounded(prompt, field="prompt", max_length=PROMPT_MAX)
-    if due_at.tzinfo is None:
-        raise ValidationFailed("error.invalid", field="due_at")
-    if due_at <= now():
-        raise ValidationFailed("error.due_in_past", field="due_at")
-    if not 0 <= min_length <= BODY_MAX:
-        raise ValidationFailed("error.out_of_range", field="min_length", min=0, max=BODY_MAX)
-    if not 0 <= max_photos <= PHOTOS_MAX:
-        raise ValidationFailed("error.out_of_range", field="max_photos", min=0, max=PHOTOS_MAX)
-    if visibility not in VISIBILITIES:
-        raise ValidationFailed("error.invalid", field="visibility")
-    rows = await Assignment.insert(
-        Assignment(
-            training=training_id,
-            prompt=prompt,
-            due_at=due_at,
-            min_length=min_length,
-            max_photos=max_photos,
-            visibility=visibility,
+    spec = _assignment_checked(
+        AssignmentSpec(
+            prompt=prompt, due_at=due_at, min_length=min_length, max_photos=max_photos, visibility=visibility
         )
-    ).returning(Assignment.id)
-    return int(rows[0]["id"])
+    )
+    return await _assignment_insert(training_id, spec)

@@ -20,7 +20,7 @@ from pwa.components.admin_widgets import (
     no_errors,
     parse_id,
 )
-from pwa.components.widgets import FormError, field_block
+from pwa.components.widgets import FormError, event_value, field_block
 from pwa.context import UIContext, use_app
 
 # service/struct field -> form field
@@ -106,7 +106,7 @@ def EmployeeForm(*, data: Any, on_saved: Callable[[int, str], None]) -> Any:
 
     def change(key: str) -> Callable[[dict[str, Any]], None]:
         def handler(event_data: dict[str, Any]) -> None:
-            value = str(event_data["target"]["value"])
+            value = event_value(event_data)
             set_values(lambda current: {**current, key: value})
 
         return handler

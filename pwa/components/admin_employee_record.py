@@ -12,7 +12,7 @@ from backend.lib.policy import ROLE_AUDITOR, ROLE_HR_ADMIN, ROLE_MANAGER, ROLE_T
 from backend.org.schemas import DepartmentOut, EmployeeOut
 from backend.org.services import employee_set_status, roles_assign
 from pwa.components.admin_widgets import department_options, errors_by_field, no_errors, parse_id
-from pwa.components.widgets import FormError, error_text, field_block, role_labels
+from pwa.components.widgets import FormError, error_text, event_value, field_block, role_labels
 from pwa.context import use_app
 
 ASSIGNABLE_ROLES = (ROLE_TRAINER, ROLE_MANAGER, ROLE_HR_ADMIN, ROLE_AUDITOR)
@@ -136,7 +136,7 @@ def RolesForm(
                     "id": "employee-managed-department",
                     "className": "input",
                     "value": managed,
-                    "onChange": lambda e: set_managed(str(e["target"]["value"])),
+                    "onChange": lambda e: set_managed(event_value(e)),
                 },
                 html.option({"key": "none", "value": ""}, ctx.t("admin.choose_department")),
                 *department_options(departments),

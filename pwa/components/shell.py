@@ -6,7 +6,7 @@ from typing import Any
 
 from reactpy import component, html
 
-from backend.lib.policy import can_list_people
+from backend.lib.policy import ROLE_HR_ADMIN, ROLE_TRAINER, can_list_people
 from pwa.context import UIContext
 
 # (tab key, href). Each tab's icon is drawn in app.css (`.appnav-item[data-tab=...]::before`), so a tab
@@ -23,11 +23,19 @@ TABS = (
 def admin_links(ctx: UIContext) -> list[tuple[str, str]]:
     """(key, href) of the admin pages the signed-in person may open; the label is `nav.<key after />`."""
     actor = ctx.actor
-    if actor is None or not can_list_people(actor):
+    if actor is None:
         return []
-    links = [("admin/employees", "/admin/employees")]
+    links = []
+    if can_list_people(actor):
+        links.append(("admin/employees", "/admin/employees"))
     if actor.sees_whole_organisation:
         links.append(("admin/departments", "/admin/departments"))
+    if actor.has(ROLE_HR_ADMIN, ROLE_TRAINER):
+        links.append(("admin/trainings", "/admin/trainings"))
+    if actor.has(ROLE_HR_ADMIN, ROLE_TRAINER) or actor.managed_paths:
+        links.append(("reflections/grading", "/reflections/grading"))
+    if actor.sees_whole_organisation or actor.managed_paths:
+        links.append(("admin/archive", "/admin/archive"))
     return links
 
 

@@ -105,3 +105,19 @@ def role_labels(ctx: UIContext, roles: list[str] | frozenset[str]) -> str:
         if ctx.locale == "zh-CN"
         else ", ".join(ctx.t(f"role.{role}") for role in order if role in roles)
     )
+
+
+def event_value(event_data: dict[str, Any]) -> str:
+    """The value of the control an onChange came from.
+
+    ReactPy's client serialises any target with a length and an iterator as a list: a <select>
+    arrives as the list of its options, so its value is the selected option's.
+    """
+    target = event_data.get("target")
+    if isinstance(target, dict):
+        return str(target.get("value", ""))
+    if isinstance(target, list):
+        for option in target:
+            if isinstance(option, dict) and option.get("selected"):
+                return str(option.get("value", ""))
+    return ""

@@ -21,7 +21,7 @@ from pwa.components.admin_widgets import (
     use_loaded,
 )
 from pwa.components.shell import AppShell, PageHeader
-from pwa.components.widgets import FormError, Loading, Toast, error_text, field_block
+from pwa.components.widgets import FormError, Loading, Toast, error_text, event_value, field_block
 from pwa.context import use_app
 
 FIELDS = {"name": "name", "parent_id": "parent", "department_id": "parent"}
@@ -150,7 +150,7 @@ def _name_and_parent_fields(
                     "maxLength": 100,
                     "required": True,
                     "value": value,
-                    "onChange": lambda e: set_value(str(e["target"]["value"])),
+                    "onChange": lambda e: set_value(event_value(e)),
                 }
             ),
         ),
@@ -177,7 +177,7 @@ def _parent_select(
             "id": field_id,
             "className": "input",
             "value": value,
-            "onChange": lambda e: set_value(str(e["target"]["value"])),
+            "onChange": lambda e: set_value(event_value(e)),
         },
         html.option({"key": "top", "value": ""}, ctx.t("admin.departments.top_level")),
         *department_options(departments, exclude=exclude),

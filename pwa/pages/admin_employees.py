@@ -16,7 +16,7 @@ from pwa.components.admin_employee_form import EmployeeForm
 from pwa.components.admin_employee_record import EmployeeDetail, RolesForm, StatusActions
 from pwa.components.admin_widgets import NoPermission, UndoToast, department_options, parse_id, use_loaded
 from pwa.components.shell import AppShell, PageHeader
-from pwa.components.widgets import EmptyState, FormError, Loading, Pager, Toast, error_text
+from pwa.components.widgets import EmptyState, FormError, Loading, Pager, Toast, error_text, event_value
 from pwa.context import UIContext, use_app
 
 LIST_HREF = "/admin/employees"
@@ -58,7 +58,7 @@ def EmployeeListPage() -> Any:
 
     def choose(setter: Any) -> Any:
         def handler(event_data: dict[str, Any]) -> None:
-            setter(str(event_data["target"]["value"]))
+            setter(event_value(event_data))
             set_page(1)
 
         return handler
@@ -115,7 +115,7 @@ def EmployeeListPage() -> Any:
                 "maxLength": 50,
                 "placeholder": ctx.t("admin.employees.search"),
                 "value": typed,
-                "onChange": lambda e: set_typed(str(e["target"]["value"])),
+                "onChange": lambda e: set_typed(event_value(e)),
             }
         ),
         html.button({"type": "submit", "className": "btn"}, ctx.t("common.search")),

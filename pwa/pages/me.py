@@ -13,7 +13,15 @@ from backend.lib.i18n import locale_choose, translate
 from backend.lib.policy import actor_require
 from backend.org.services import employee_preferences_update
 from pwa.components.shell import AppShell, PageHeader, admin_links
-from pwa.components.widgets import FormError, Loading, Toast, error_text, field_block, role_labels
+from pwa.components.widgets import (
+    FormError,
+    Loading,
+    Toast,
+    error_text,
+    event_value,
+    field_block,
+    role_labels,
+)
 from pwa.context import use_app
 from pwa.hooks import use_async_value
 
@@ -26,7 +34,7 @@ def MePage() -> Any:
     toast, set_toast = use_state("")
 
     async def on_language(event_data: dict[str, Any]) -> None:
-        locale = str(event_data["target"]["value"])
+        locale = event_value(event_data)
         await employee_preferences_update(actor=actor, locale=locale)
         ctx.set_locale(locale)
         # Say it in the language just chosen ("" follows the browser, as the root will).

@@ -211,3 +211,25 @@ async def test_training_creation_previews_and_validates_participants(
         await login(wang, "wang")
         trainings = [item["training"]["name"] for item in (await wang.get("/api/v1/assignments")).json()]
         assert "安全生产月" in trainings
+
+
+async def test_a_refused_first_assignment_leaves_no_training(db: Any) -> None:
+    from backend.lib.errors import ValidationFailed
+    from backend.reflections.tables import Training
+    from backend.reflections.trainings import AssignmentSpec, ParticipantFilter, training_create
+    from tests.ui.harness import actor_named
+
+    hr = await actor_named("hr")
+    before = await Training.count()
+    with pytest.raises(ValidationFailed) as refused:
+        await training_create(
+            actor=hr,
+            title="新员工入职",
+            kind="course",
+            starts_on=dt.date.today(),
+            ends_on=None,
+            participants=ParticipantFilter(employee_ids=(hr.employee_id or 0,)),
+            assignment=AssignmentSpec(prompt="写心得", due_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC)),
+        )
+    assert refused.value.field == "due_at"
+    assert await Training.count() == before

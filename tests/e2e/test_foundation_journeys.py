@@ -108,6 +108,19 @@ def test_demo_accounts_sign_in_with_one_tap_and_sign_out(live_server: str, phone
     page.get_by_role("heading", name="登录学习圈").wait_for()
 
 
+def test_choosing_a_language_in_a_select_switches_the_app(live_server: str, phone: Any) -> None:
+    """A <select> reaches the server as its options (ReactPy's client): its value must still be read."""
+    page = phone.new_page()
+    page.goto(f"{live_server}/login")
+    page.get_by_role("button", name="以 wang 的身份登录").click()
+    page.get_by_role("heading", name="你好，王磊").wait_for()
+    page.goto(f"{live_server}/me")
+    page.get_by_label("语言").select_option(label="English")
+    page.get_by_role("navigation", name="Main navigation").wait_for()
+    page.get_by_label("Language").select_option(label="简体中文")
+    page.get_by_role("navigation", name="主导航").wait_for()
+
+
 def test_sales_manager_sees_no_rd_people_in_the_ui(live_server: str, phone: Any) -> None:
     page = phone.new_page()
     sign_in(page, live_server, "manager", name_label="账号或工号", password_label="密码", submit="登录")

@@ -88,6 +88,9 @@ async def test_the_shell_renders_one_navigation_for_all_screens(settings: Any) -
             "/me",
             "/admin/employees",
             "/admin/departments",
+            "/admin/trainings",
+            "/reflections/grading",
+            "/admin/archive",
         ]
         assert page.one(lambda n: "appnav-title" in n.get("attributes", {}).get("className", ""))[
             "children"
@@ -121,7 +124,9 @@ async def test_me_page_lists_admin_pages_for_those_who_have_them(settings: Any) 
         (section,) = admin_section(page)
         links = [n for n in _walk(section) if n.get("tagName") == "a"]
         assert [(_text(link["children"][0]), link["attributes"]["href"]) for link in links] == [
-            ("员工管理", "/admin/employees")
+            ("员工管理", "/admin/employees"),
+            ("批改", "/reflections/grading"),
+            ("心得归档", "/admin/archive"),
         ]
     wang = await actor_named("wang")
     async with rendered_page("/me", settings=settings, actor=wang) as page:
