@@ -1,7 +1,8 @@
 """Run the benchmarks: `python -m benchmarks.run [names...]` (`make bench` runs them all).
 
-Names: sqlite_engine, api_me, reactpy_sessions (default: all, in that order). Prints each benchmark's
-figures as it goes and a summary table at the end. Exits 1 when a benchmark could not run; a missed
+Names: sqlite_engine, api_me, reactpy_sessions, reflections_feed (default: all, in that order).
+Prints each benchmark's figures as it goes and a summary table at the end. Exits 1 when a benchmark
+could not run; a missed
 target is reported, not an error (timing never fails a build).
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from benchmarks._common import Result, machine, say
 
-BENCHMARKS = ("sqlite_engine", "api_me", "reactpy_sessions")
+BENCHMARKS = ("sqlite_engine", "api_me", "reactpy_sessions", "reflections_feed")
 
 
 def _load_average() -> str:

@@ -115,9 +115,9 @@ def test_choosing_a_language_in_a_select_switches_the_app(live_server: str, phon
     page.get_by_role("button", name="以 wang 的身份登录").click()
     page.get_by_role("heading", name="你好，王磊").wait_for()
     page.goto(f"{live_server}/me")
-    page.get_by_label("语言").select_option(label="English")
+    page.get_by_role("combobox", name="语言").select_option(label="English")
     page.get_by_role("navigation", name="Main navigation").wait_for()
-    page.get_by_label("Language").select_option(label="简体中文")
+    page.get_by_role("combobox", name="Language").select_option(label="简体中文")
     page.get_by_role("navigation", name="主导航").wait_for()
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
+from pypdf import PdfReader
 
 pytestmark = pytest.mark.e2e
 
@@ -62,6 +65,7 @@ def _new_assignment_for(playwright: Any, base: str, employee_id: int) -> int:
                 "due_at": due,
                 "min_length": 30,
                 "max_photos": 2,
+                "visibility": "organisation",  # so wang, of another department, can like it
             },
         )
         assert assignment.status == 201, assignment.text()
@@ -167,6 +171,35 @@ def test_zhang_writes_online_and_offline_and_each_is_sent_once(
     final = page.request.get(f"{base}/api/v1/assignments/{second}").json()
     assert final["submission_id"] == sent["submission_id"] and final["state"] == "submitted"
     assert errors == []
+
+    # --- colleagues: wang likes it; HR grades it 优秀 and features it; the archive keeps the text ---
+    reflection = f"{base}/reflections/{sent['submission_id']}"
+    phone.clear_cookies()
+    _sign_in(page, base, "wang")
+    page.goto(reflection)
+    page.get_by_role("heading", name="张丽华 的心得").wait_for()
+    page.get_by_role("button", name=re.compile(r"^赞\s*0$")).click()
+    page.get_by_role("button", name=re.compile(r"^赞\s*1$"), pressed=True).wait_for()
+
+    phone.clear_cookies()
+    _sign_in(page, base, "hr")
+    page.goto(reflection)
+    page.get_by_role("heading", name="张丽华 的心得").wait_for()
+    page.get_by_role("radio", name="优秀").click()
+    page.get_by_role("radio", name="优秀", checked=True).wait_for()
+    page.get_by_label("评语").fill("地铁上也认真复盘，值得推荐。")
+    page.get_by_role("button", name="提交评分").click()
+    page.get_by_role("status").filter(has_text="已评分：优秀").wait_for()
+    page.get_by_role("switch", name="精选到展示墙").click()  # state comes back from the server
+    page.get_by_role("switch", name="精选到展示墙", checked=True).wait_for()
+    page.goto(f"{base}/reflections/featured")
+    page.get_by_role("heading", name="精选展示墙").wait_for()
+    page.get_by_role("link", name="阅读 张丽华 的心得：地铁上的复盘课").wait_for()
+
+    pdf = page.request.get(f"{base}/api/v1/submissions/{sent['submission_id']}/archive.pdf")
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
+    assert OFFLINE_TEXT[:12] in text and "优秀" in text and "地铁上也认真复盘" in text
 
 
 def test_a_draft_written_offline_survives_a_reload_and_reaches_the_server(
