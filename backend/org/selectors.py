@@ -183,10 +183,11 @@ async def department_list(*, actor: Actor | None) -> list[DepartmentOut]:
     visible = [
         row for row in rows if department_path_visible(actor, row["path"]) or row["id"] == actor.department_id
     ]
-    return _tree_order(visible, counts)
+    return department_tree_order(visible, counts)
 
 
-def _tree_order(rows: list[dict[str, Any]], counts: dict[int, int]) -> list[DepartmentOut]:
+def department_tree_order(rows: list[dict[str, Any]], counts: dict[int, int]) -> list[DepartmentOut]:
+    """Departments parents-first with their depth (a parent outside `rows` makes a root)."""
     children: dict[int | None, list[dict[str, Any]]] = {}
     ids = {row["id"] for row in rows}
     for row in rows:

@@ -17,7 +17,7 @@ from backend.lib.errors import ValidationFailed
 from backend.lib.policy import ROLE_HR_ADMIN, Actor
 from backend.lib.schema import Schema
 from backend.org.schemas import DepartmentOut, Page, Ref
-from backend.org.selectors import level_list, position_list
+from backend.org.selectors import department_tree_order, level_list, position_list
 from backend.org.tables import EMPLOYEE_ACTIVE, Department, Employee
 from backend.reflections.access import (
     STATE_GRADED,
@@ -152,26 +152,7 @@ async def participant_choices(*, actor: Actor | None) -> ParticipantChoicesOut:
     counts: dict[int, int] = {}
     for row in await Employee.select(Employee.department).where(Employee.status == EMPLOYEE_ACTIVE):
         counts[row["department"]] = counts.get(row["department"], 0) + 1
-    ids = {row["id"] for row in rows}
-    children: dict[int | None, list[dict[str, Any]]] = {}
-    for row in rows:
-        children.setdefault(row["parent"] if row["parent"] in ids else None, []).append(row)
-    ordered: list[DepartmentOut] = []
-
-    def walk(parent: int | None, depth: int) -> None:
-        for row in sorted(children.get(parent, []), key=lambda item: item["id"]):
-            ordered.append(
-                DepartmentOut(
-                    id=row["id"],
-                    name=row["name"],
-                    parent_id=row["parent"],
-                    depth=depth,
-                    employee_count=counts.get(row["id"], 0),
-                )
-            )
-            walk(row["id"], depth + 1)
-
-    walk(None, 0)
+    ordered = department_tree_order([dict(row) for row in rows], counts)
     return ParticipantChoicesOut(
         departments=ordered, positions=await position_list(), levels=await level_list()
     )
