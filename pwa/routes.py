@@ -108,6 +108,9 @@ async def writer_page(request: Request[Any, Any, Any], assignment_id: FromPath[i
     due_at = assignment.due_at if assignment.due_at.tzinfo else assignment.due_at.replace(tzinfo=dt.UTC)
     data = {
         "assignment": msgspec.to_builtins(assignment),
+        # Drafts and queued submissions on the phone carry their writer: on a shared phone another
+        # person's queue is neither shown to them nor ever sent under their session.
+        "owner": actor.employee_id,
         "locale": locale,
         "messages": _writer_messages(locale),
         "overdue": due_at < dt.datetime.now(dt.UTC),

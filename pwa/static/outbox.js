@@ -205,6 +205,12 @@
     var item = await get("outbox", assignmentId);
     if (!item) return { assignmentId: assignmentId, status: "none" };
     try {
+      // Only the person who wrote it may send it: on a shared phone someone else may be signed in.
+      var me = await requestJson("GET", "/api/v1/me");
+      if (!me.ok) return await settle(item, me);
+      if (!ownedBy(item, me.data.id)) {
+        return { assignmentId: assignmentId, status: "waiting", reason: "owner" };
+      }
       for (var index = 0; index < item.photos.length; index += 1) {
         var photo = item.photos[index];
         if (photo.photoId) continue;
@@ -259,6 +265,12 @@
     return { assignmentId: id, status: "rejected", error: error };
   }
 
+  /* True when a stored draft or queued item belongs to `owner` (items from before owners were kept
+     count as anyone's). */
+  function ownedBy(record, owner) {
+    return Boolean(record) && (record.owner === undefined || record.owner === null || record.owner === owner);
+  }
+
   function replayOne(assignmentId, hooks) {
     return withLock(function () {
       return sendItem(assignmentId, hooks);
@@ -273,6 +285,7 @@
       for (var index = 0; index < items.length; index += 1) {
         if (items[index].rejected) continue;
         var result = await sendItem(items[index].assignmentId);
+        if (result.reason === "owner") continue; // someone else's, kept for them
         results.push(result);
         if (result.status === "waiting" && result.reason === "network") break;
       }
@@ -309,6 +322,7 @@
     outboxAll: function () {
       return all("outbox");
     },
+    ownedBy: ownedBy,
     replayOne: replayOne,
     replayAll: replayAll,
   };

@@ -222,6 +222,7 @@
   function saveLocal(isDirty) {
     var draft = {
       assignmentId: id,
+      owner: data.owner,
       body: text.value,
       photos: storedPhotos(),
       updatedAt: Date.now(),
@@ -454,6 +455,7 @@
       .then(function () {
         var item = {
           assignmentId: id,
+          owner: data.owner,
           key: Outbox.uuid(), // once per submit attempt; a replay reuses it
           body: text.value,
           photos: storedPhotos(),
@@ -653,8 +655,9 @@
         return null;
       }),
     ]).then(function (found) {
-      var item = found[0];
-      var draft = found[1];
+      // Another person's work on this phone (a shared phone) is not theirs to see or send.
+      var item = Outbox.ownedBy(found[0], data.owner) ? found[0] : null;
+      var draft = Outbox.ownedBy(found[1], data.owner) ? found[1] : null;
       if (item && item.rejected && draft && draft.updatedAt > item.createdAt) {
         // Refused earlier and edited since: the newer text is the draft.
         applyContent(draft.body, draft.photos);

@@ -42,18 +42,18 @@ def _status(page: Any, text: str) -> Any:
     return page.locator("#writer-status").filter(has_text=text)
 
 
-def _new_assignment_for(playwright: Any, base: str, employee_id: int) -> int:
-    """HR creates a training with zhang in it and its assignment, through the HTTP API."""
+def _new_assignment_for(playwright: Any, base: str, *employee_ids: int, title: str = "地铁上的复盘课") -> int:
+    """HR creates a training with these people in it and its assignment, through the HTTP API."""
     hr = playwright.request.new_context(base_url=base)
     try:
         assert hr.post("/api/v1/auth/login", data={"username": "hr", "password": "learnloop-demo"}).ok
         training = hr.post(
             "/api/v1/trainings",
             data={
-                "title": "地铁上的复盘课",
+                "title": title,
                 "kind": "workshop",
                 "starts_on": dt.date.today().isoformat(),
-                "participants": {"employee_ids": [employee_id]},
+                "participants": {"employee_ids": list(employee_ids)},
             },
         )
         assert training.status == 201, training.text()
@@ -232,3 +232,46 @@ def test_a_draft_written_offline_survives_a_reload_and_reaches_the_server(
 
     page.reload()  # now the server's copy and the phone's agree
     assert page.get_by_label("我的心得").input_value() == draft
+
+
+def test_on_a_shared_phone_a_queued_reflection_is_only_sent_by_its_writer(
+    live_server: str, phone: Any, playwright_instance: Any
+) -> None:
+    base = live_server
+    page = phone.new_page()
+    _sign_in(page, base, "wang")
+    wang_id = int(page.request.get(f"{base}/api/v1/me").json()["id"])
+    phone.clear_cookies()
+    _sign_in(page, base, "zhang")
+    zhang_id = int(page.request.get(f"{base}/api/v1/me").json()["id"])
+    shared = _new_assignment_for(playwright_instance, base, zhang_id, wang_id, title="共享手机上的心得课")
+    page.goto(f"{base}/write/{shared}")
+    page.get_by_role("heading", name="共享手机上的心得课").wait_for()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+    phone.set_offline(True)
+    text = "张丽华在共享手机上离线写的心得，只能以她的名义发送，绝不能算到别人头上。"
+    page.get_by_label("我的心得").fill(text)
+    page.get_by_role("button", name="提交", exact=True).click()
+    _status(page, "等待发送").wait_for()
+
+    # Back online, but now wang is signed in on this phone and opens the same assignment.
+    page.goto("about:blank")
+    phone.set_offline(False)
+    phone.clear_cookies()
+    _sign_in(page, base, "wang")
+    page.goto(f"{base}/write/{shared}")
+    page.get_by_role("heading", name="共享手机上的心得课").wait_for()
+    assert page.get_by_label("我的心得").input_value() == ""  # not zhang's text
+    assert page.evaluate("LearnloopOutbox.replayAll().then((results) => results.length)") == 0
+    mine = page.request.get(f"{base}/api/v1/assignments/{shared}").json()
+    assert mine["submission_id"] is None and mine["body"] == ""
+    assert page.evaluate(f"LearnloopOutbox.outboxGet({shared}).then((item) => item.owner)") == zhang_id
+
+    # zhang signs in again: her queued reflection goes out, as hers, once.
+    phone.clear_cookies()
+    _sign_in(page, base, "zhang")
+    page.goto(f"{base}/write/{shared}")
+    _status(page, "已发送").wait_for()
+    sent = page.request.get(f"{base}/api/v1/assignments/{shared}").json()
+    assert sent["state"] == "submitted" and sent["body"] == text
