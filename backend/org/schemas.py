@@ -55,6 +55,13 @@ class Page(Schema, Generic[T]):
     total: int
     pages: int
 
+    @classmethod
+    def of(cls, items: list[T], *, page: int, page_size: int, total: int) -> Page[T]:
+        """A page of a `total`-long list; there is always at least one (empty) page."""
+        return cls(
+            items=items, page=page, page_size=page_size, total=total, pages=max(1, -(-total // page_size))
+        )
+
 
 class DepartmentIn(Schema):
     name: Name

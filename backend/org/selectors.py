@@ -146,12 +146,11 @@ async def employee_list(
     total = await count_query
     rows = await rows_query.limit(page_size).offset((page - 1) * page_size)
     accounts = await _accounts_of([row["id"] for row in rows])
-    return Page(
+    return Page.of(
         items=[_employee_out(row, accounts) for row in rows],
         page=page,
         page_size=page_size,
         total=total,
-        pages=max(1, -(-total // page_size)),
     )
 
 

@@ -10,6 +10,7 @@ import asyncio
 import datetime as dt
 import io
 import zipfile
+from dataclasses import dataclass
 from typing import Any
 
 from backend.lib.errors import NotFound, ValidationFailed
@@ -26,6 +27,19 @@ from backend.reflections.selectors import PAGE_SIZE, json_ids
 from backend.reflections.tables import Photo, SubmissionVersion
 
 ZIP_MAX_ENTRIES = 200
+
+
+@dataclass(frozen=True)
+class ArchiveFilter:
+    """What HR looks for in the archive: a person, a department (with its subtree), a training,
+    a date range in the organisation's time zone. Every part is optional."""
+
+    employee_id: int | None = None
+    department_id: int | None = None
+    training_id: int | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
 
 _COLUMNS = (
     *SubmissionVersion.all_columns(),
@@ -134,15 +148,7 @@ async def archive_pdf_get(
     return archive_filename(row), await archive_version_render(row["id"])
 
 
-async def _search_condition(
-    actor: Actor,
-    *,
-    employee_id: int | None,
-    department_id: int | None,
-    training_id: int | None,
-    date_from: dt.date | None,
-    date_to: dt.date | None,
-) -> Any:
+async def _search_condition(actor: Actor, filters: ArchiveFilter) -> Any:
     condition: Any = SubmissionVersion.id > 0
     if not actor.sees_whole_organisation:
         scope: Any = None
@@ -150,21 +156,23 @@ async def _search_condition(
             part = SubmissionVersion.submission.department.path.like(f"{path}%")  # type: ignore[union-attr]
             scope = part if scope is None else scope | part
         condition = condition & scope
-    if employee_id is not None:
-        condition = condition & (SubmissionVersion.submission.employee == employee_id)
-    if department_id is not None:
-        department = await Department.select(Department.path).where(Department.id == department_id).first()
+    if filters.employee_id is not None:
+        condition = condition & (SubmissionVersion.submission.employee == filters.employee_id)
+    if filters.department_id is not None:
+        department = (
+            await Department.select(Department.path).where(Department.id == filters.department_id).first()
+        )
         if department is None:
             raise ValidationFailed("error.department_unknown", field="department_id")
         condition = condition & SubmissionVersion.submission.department.path.like(f"{department['path']}%")  # type: ignore[union-attr]
-    if training_id is not None:
-        condition = condition & (SubmissionVersion.submission.assignment.training == training_id)  # type: ignore[union-attr]
+    if filters.training_id is not None:
+        condition = condition & (SubmissionVersion.submission.assignment.training == filters.training_id)  # type: ignore[union-attr]
     tz = runtime_get().settings.i18n.timezone
-    if date_from is not None:
-        condition = condition & (SubmissionVersion.created_at >= _day_start(date_from, tz))
-    if date_to is not None:
+    if filters.date_from is not None:
+        condition = condition & (SubmissionVersion.created_at >= _day_start(filters.date_from, tz))
+    if filters.date_to is not None:
         condition = condition & (
-            SubmissionVersion.created_at < _day_start(date_to + dt.timedelta(days=1), tz)
+            SubmissionVersion.created_at < _day_start(filters.date_to + dt.timedelta(days=1), tz)
         )
     return condition
 
@@ -176,25 +184,11 @@ def _day_start(day: dt.date, tz: str) -> dt.datetime:
 
 
 async def archive_search(
-    *,
-    actor: Actor | None,
-    employee_id: int | None = None,
-    department_id: int | None = None,
-    training_id: int | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-    page: int = 1,
+    *, actor: Actor | None, filters: ArchiveFilter = ArchiveFilter(), page: int = 1
 ) -> Page[ArchiveEntryOut]:
     """Archived versions by person, department (subtree), training and date, newest first."""
     actor = archive_scope_check(actor)
-    condition = await _search_condition(
-        actor,
-        employee_id=employee_id,
-        department_id=department_id,
-        training_id=training_id,
-        date_from=date_from,
-        date_to=date_to,
-    )
+    condition = await _search_condition(actor, filters)
     rows = (
         await SubmissionVersion.select(*_COLUMNS)
         .where(condition)
@@ -203,7 +197,7 @@ async def archive_search(
         .offset((page - 1) * PAGE_SIZE)
     )
     total = await SubmissionVersion.count().where(condition)
-    return Page(
+    return Page.of(
         items=[
             ArchiveEntryOut(
                 id=row["id"],
@@ -222,29 +216,13 @@ async def archive_search(
         page=page,
         page_size=PAGE_SIZE,
         total=total,
-        pages=max(1, -(-total // PAGE_SIZE)),
     )
 
 
-async def archive_zip(
-    *,
-    actor: Actor | None,
-    employee_id: int | None = None,
-    department_id: int | None = None,
-    training_id: int | None = None,
-    date_from: dt.date | None = None,
-    date_to: dt.date | None = None,
-) -> bytes:
+async def archive_zip(*, actor: Actor | None, filters: ArchiveFilter = ArchiveFilter()) -> bytes:
     """A ZIP of every PDF a filter finds (at most ZIP_MAX_ENTRIES: narrow the filter beyond that)."""
     actor = archive_scope_check(actor)
-    condition = await _search_condition(
-        actor,
-        employee_id=employee_id,
-        department_id=department_id,
-        training_id=training_id,
-        date_from=date_from,
-        date_to=date_to,
-    )
+    condition = await _search_condition(actor, filters)
     total = await SubmissionVersion.count().where(condition)
     if total == 0:
         raise NotFound("error.archive_empty")

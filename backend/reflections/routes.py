@@ -7,14 +7,15 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, delete, get, post, put
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import Body, FromPath, HeaderParameter, JSONBody, QueryParameter, SkipValidation
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from backend.lib.errors import ValidationFailed
 from backend.lib.http import ActorDep
 from backend.org.schemas import Page
-from backend.reflections.archive import archive_pdf_get, archive_search, archive_zip
+from backend.reflections.archive import ArchiveFilter, archive_pdf_get, archive_search, archive_zip
 from backend.reflections.grading import submission_feature, submission_grade
 from backend.reflections.peer import comment_add, comment_delete, reflection_like, reflection_unlike
 from backend.reflections.photos import PHOTO_MAX_BYTES
@@ -268,49 +269,47 @@ def _attachment(name: str, content: bytes, media_type: str) -> Response[bytes]:
     )
 
 
+def archive_filter(
+    employee_id: OptionalId = None,
+    department_id: OptionalId = None,
+    training_id: OptionalId = None,
+    date_from: Annotated[dt.date | None, QueryParameter()] = None,
+    date_to: Annotated[dt.date | None, QueryParameter()] = None,
+) -> ArchiveFilter:
+    """The archive's filter, read once from the query string for the search and the ZIP alike."""
+    return ArchiveFilter(
+        employee_id=employee_id,
+        department_id=department_id,
+        training_id=training_id,
+        date_from=date_from,
+        date_to=date_to,
+    )
+
+
+ArchiveFilterDep = NamedDependency[SkipValidation[ArchiveFilter]]  # built by archive_filter, validated there
+
+
 class ArchiveController(Controller):
     path = "/api/v1"
     tags = ("reflections",)
 
-    @get("/archive", summary="Search archived versions by person, department, training and date")
+    @get(
+        "/archive",
+        dependencies={"filters": Provide(archive_filter, sync_to_thread=False)},
+        summary="Search archived versions by person, department, training and date",
+    )
     async def search(
-        self,
-        actor: ActorDep,
-        employee_id: OptionalId = None,
-        department_id: OptionalId = None,
-        training_id: OptionalId = None,
-        date_from: Annotated[dt.date | None, QueryParameter()] = None,
-        date_to: Annotated[dt.date | None, QueryParameter()] = None,
-        page: PageNo = 1,
+        self, actor: ActorDep, filters: ArchiveFilterDep, page: PageNo = 1
     ) -> Page[ArchiveEntryOut]:
-        return await archive_search(
-            actor=actor,
-            employee_id=employee_id,
-            department_id=department_id,
-            training_id=training_id,
-            date_from=date_from,
-            date_to=date_to,
-            page=page,
-        )
+        return await archive_search(actor=actor, filters=filters, page=page)
 
-    @get("/archive.zip", summary="A ZIP of the PDFs a filter finds (up to 200)")
-    async def zip(
-        self,
-        actor: ActorDep,
-        employee_id: OptionalId = None,
-        department_id: OptionalId = None,
-        training_id: OptionalId = None,
-        date_from: Annotated[dt.date | None, QueryParameter()] = None,
-        date_to: Annotated[dt.date | None, QueryParameter()] = None,
-    ) -> Response[bytes]:
-        content = await archive_zip(
-            actor=actor,
-            employee_id=employee_id,
-            department_id=department_id,
-            training_id=training_id,
-            date_from=date_from,
-            date_to=date_to,
-        )
+    @get(
+        "/archive.zip",
+        dependencies={"filters": Provide(archive_filter, sync_to_thread=False)},
+        summary="A ZIP of the PDFs a filter finds (up to 200)",
+    )
+    async def zip(self, actor: ActorDep, filters: ArchiveFilterDep) -> Response[bytes]:
+        content = await archive_zip(actor=actor, filters=filters)
         return _attachment("reflections-archive.zip", content, "application/zip")
 
     @get(

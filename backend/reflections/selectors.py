@@ -8,7 +8,6 @@ from typing import Any, Literal
 from backend.lib.errors import NotFound
 from backend.lib.policy import ROLE_HR_ADMIN, Actor, actor_require
 from backend.org.schemas import Page, Ref
-from backend.org.tables import Employee
 from backend.reflections.access import (
     PUBLISHED_STATES,
     STATE_DRAFT,
@@ -193,12 +192,11 @@ async def _page(
                 & ReflectionLike.submission.is_in([row["id"] for row in rows])
             )
         }
-    return Page(
+    return Page.of(
         items=[_reflection_out(row, excerpt=True, liked=row["id"] in liked) for row in rows],
         page=page,
         page_size=PAGE_SIZE,
         total=total,
-        pages=max(1, -(-total // PAGE_SIZE)),
     )
 
 
@@ -270,8 +268,3 @@ async def grading_queue(
             mine = mine | Submission.department.path.like(f"{path}%")
         condition = condition & mine
     return await _page(actor, condition, [(Submission.submitted_at, True), (Submission.id, True)], page)
-
-
-async def employee_name(employee_id: int) -> str:
-    row = await Employee.select(Employee.name).where(Employee.id == employee_id).first()
-    return str(row["name"]) if row else ""

@@ -15,14 +15,16 @@ from backend.events.outbox import outbox_add, outbox_kick
 from backend.lib.db import unique_violation, write_transaction
 from backend.lib.errors import Conflict, NotFound, ValidationFailed
 from backend.lib.policy import Actor, actor_require
-from backend.lib.storage import storage_put
+from backend.lib.storage import storage_get, storage_put
 from backend.reflections.access import (
     STATE_DRAFT,
     STATE_GRADED,
     STATE_RETURNED,
     STATE_SUBMITTED,
     employee_require,
+    see_check,
 )
+from backend.reflections.facts import submission_facts
 from backend.reflections.photos import photo_reencode
 from backend.reflections.tables import (
     Assignment,
@@ -281,10 +283,6 @@ async def photo_upload(*, actor: Actor | None, data: bytes) -> int:
 
 async def photo_read(*, actor: Actor | None, photo_id: int) -> bytes:
     """A photo's JPEG, for its owner or whoever may see the reflection that uses it (else 404)."""
-    from backend.lib.storage import storage_get
-    from backend.reflections.access import see_check
-    from backend.reflections.facts import submission_facts
-
     actor = actor_require(actor)
     row = await Photo.select().where(Photo.id == photo_id).first()
     if row is None:

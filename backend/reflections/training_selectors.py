@@ -114,7 +114,7 @@ async def training_list(*, actor: Actor | None, page: int = 1) -> Page[TrainingO
                 total=participants.get(row["training"], 0),
             )
         )
-    return Page(
+    return Page.of(
         items=[
             TrainingOut(
                 id=row["id"],
@@ -132,7 +132,6 @@ async def training_list(*, actor: Actor | None, page: int = 1) -> Page[TrainingO
         page=page,
         page_size=PAGE_SIZE,
         total=total,
-        pages=max(1, -(-total // PAGE_SIZE)),
     )
 
 

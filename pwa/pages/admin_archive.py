@@ -12,7 +12,7 @@ from backend.lib.errors import AppError, PermissionDenied, ValidationFailed
 from backend.lib.policy import actor_require
 from backend.org.schemas import EmployeeOut, Page
 from backend.org.selectors import department_list, employee_list
-from backend.reflections.archive import ZIP_MAX_ENTRIES, archive_search
+from backend.reflections.archive import ZIP_MAX_ENTRIES, ArchiveFilter, archive_search
 from backend.reflections.schemas import ArchiveEntryOut
 from backend.reflections.training_selectors import archive_training_options
 from pwa.components.admin_widgets import NoPermission, department_options, no_errors, parse_id, use_loaded
@@ -69,15 +69,14 @@ def ArchivePage() -> Any:
     page, set_page = use_state(1)
 
     async def search() -> Page[ArchiveEntryOut]:
-        return await archive_search(
-            actor=actor,
+        filters = ArchiveFilter(
             employee_id=parse_id(applied["employee_id"]),
             department_id=parse_id(applied["department_id"]),
             training_id=parse_id(applied["training_id"]),
             date_from=_day(applied["date_from"], "date_from"),
             date_to=_day(applied["date_to"], "date_to"),
-            page=page,
         )
+        return await archive_search(actor=actor, filters=filters, page=page)
 
     key = "|".join(applied[name] for name in FILTER_KEYS)
     result = use_loaded(search, [actor.account_id, key, page])

@@ -200,13 +200,18 @@
        rejected — a 4xx the same request would get again: the item stays, with the server's message
        conflict — already submitted (another device): the item is dropped
        none     — nothing queued (someone else sent it meanwhile) */
-  async function sendItem(assignmentId, hooks) {
+  /* Who is signed in (the API's /me), asked once per replay. */
+  function whoAmI() {
+    return requestJson("GET", "/api/v1/me");
+  }
+
+  async function sendItem(assignmentId, hooks, signedIn) {
     hooks = hooks || {};
     var item = await get("outbox", assignmentId);
     if (!item) return { assignmentId: assignmentId, status: "none" };
     try {
       // Only the person who wrote it may send it: on a shared phone someone else may be signed in.
-      var me = await requestJson("GET", "/api/v1/me");
+      var me = signedIn || (await whoAmI());
       if (!me.ok) return await settle(item, me);
       if (!ownedBy(item, me.data.id)) {
         return { assignmentId: assignmentId, status: "waiting", reason: "owner" };
@@ -282,9 +287,19 @@
     return withLock(async function () {
       var items = await all("outbox");
       var results = [];
+      var signedIn = null;
       for (var index = 0; index < items.length; index += 1) {
         if (items[index].rejected) continue;
-        var result = await sendItem(items[index].assignmentId);
+        if (!signedIn) {
+          try {
+            signedIn = await whoAmI();
+          } catch (error) {
+            if (!error.network) throw error;
+            results.push({ assignmentId: items[index].assignmentId, status: "waiting", reason: "network" });
+            break;
+          }
+        }
+        var result = await sendItem(items[index].assignmentId, null, signedIn);
         if (result.reason === "owner") continue; // someone else's, kept for them
         results.push(result);
         if (result.status === "waiting" && result.reason === "network") break;
