@@ -16,6 +16,12 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 
 from backend.accounts.routes import AuthController, FormAuthController
+from backend.courses.attachment_routes import AttachmentController
+from backend.courses.feedback_routes import FeedbackController
+from backend.courses.media_routes import MediaController
+from backend.courses.progress_routes import ProgressController
+from backend.courses.routes import CourseController
+from backend.courses.upload_routes import UploadController
 from backend.lib.db import engine_bind, engine_close, engine_create, engine_open
 from backend.lib.errors import AppError
 from backend.lib.http import error_response, provide_actor
@@ -74,6 +80,12 @@ def create_litestar(settings: Settings) -> Litestar:
             TrainingController,
             ReflectionController,
             ArchiveController,
+            CourseController,
+            ProgressController,
+            FeedbackController,
+            AttachmentController,
+            UploadController,
+            MediaController,
         ],
     )
     return Litestar(

@@ -16,5 +16,6 @@ APP_REGISTRY = AppRegistry(
         "backend.accounts.piccolo_app",
         "backend.events.piccolo_app",
         "backend.reflections.piccolo_app",
+        "backend.courses.piccolo_app",
     ]
 )

@@ -21,6 +21,8 @@ from pwa.pages import (
     admin_departments,
     admin_employees,
     admin_trainings,
+    course_detail,
+    courses,
     featured,
     grading,
     home,
@@ -28,14 +30,30 @@ from pwa.pages import (
     me,
     reflection_detail,
     reflections,
+    studio,
     tabs,
+    trainer_centre,
 )
 
 Route = tuple[re.Pattern[str], Callable[..., Any]]
 
 ROUTES: tuple[Route, ...] = (
     (re.compile(r"^/$"), lambda: home.HomePage()),
-    (re.compile(r"^/courses/?$"), lambda: tabs.EmptyTabPage(tab="courses")),
+    (re.compile(r"^/courses/?$"), lambda: courses.CoursesPage()),
+    (
+        re.compile(r"^/courses/(?P<course_id>\d{1,12})/?$"),
+        lambda course_id: course_detail.CourseDetailPage(course_id=int(course_id)),
+    ),
+    (re.compile(r"^/studio/?$"), lambda: studio.StudioPage()),
+    (re.compile(r"^/studio/new/?$"), lambda: studio.CourseEditPage(course_id=None)),
+    (
+        re.compile(r"^/studio/courses/(?P<course_id>\d{1,12})/?$"),
+        lambda course_id: studio.CourseEditPage(course_id=int(course_id)),
+    ),
+    (
+        re.compile(r"^/studio/courses/(?P<course_id>\d{1,12})/stats/?$"),
+        lambda course_id: trainer_centre.CourseStatsPage(course_id=int(course_id)),
+    ),
     (re.compile(r"^/reflections/?$"), lambda: reflections.ReflectionsPage()),
     (re.compile(r"^/reflections/featured/?$"), lambda: featured.FeaturedPage()),
     (re.compile(r"^/reflections/grading/?$"), lambda: grading.GradingPage()),

@@ -31,6 +31,7 @@ def admin_links(ctx: UIContext) -> list[tuple[str, str]]:
     if actor.sees_whole_organisation:
         links.append(("admin/departments", "/admin/departments"))
     if actor.has(ROLE_HR_ADMIN, ROLE_TRAINER):
+        links.append(("courses/studio", "/studio"))
         links.append(("admin/trainings", "/admin/trainings"))
     if actor.has(ROLE_HR_ADMIN, ROLE_TRAINER) or actor.managed_paths:
         links.append(("reflections/grading", "/reflections/grading"))

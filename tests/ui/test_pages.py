@@ -88,6 +88,7 @@ async def test_the_shell_renders_one_navigation_for_all_screens(settings: Any) -
             "/me",
             "/admin/employees",
             "/admin/departments",
+            "/studio",
             "/admin/trainings",
             "/reflections/grading",
             "/admin/archive",

@@ -1,0 +1,14 @@
+"""Placeholder until this screen lands (being built now)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reactpy import component
+
+from pwa.pages.tabs import EmptyTabPage
+
+
+@component
+def CoursesPage() -> Any:
+    return EmptyTabPage(tab="courses")

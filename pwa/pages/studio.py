@@ -1,0 +1,19 @@
+"""Placeholder until this screen lands (being built now)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reactpy import component
+
+from pwa.pages.tabs import EmptyTabPage
+
+
+@component
+def StudioPage() -> Any:
+    return EmptyTabPage(tab="courses")
+
+
+@component
+def CourseEditPage(*, course_id: int | None) -> Any:
+    return EmptyTabPage(tab="courses")
