@@ -152,7 +152,10 @@ async def demo_seed() -> bool:
                     role=role,
                     department=departments[managed]["id"] if managed else None,
                 ).save()
+    from backend.courses.demo import courses_demo_seed
     from backend.reflections.demo import reflections_demo_seed
 
+    async with write_transaction(Department):
+        await courses_demo_seed(dt.datetime.now(dt.UTC))
     await reflections_demo_seed()
     return True

@@ -11,6 +11,7 @@ import uuid
 
 from backend.accounts.selectors import actor_for_account
 from backend.accounts.tables import Account
+from backend.courses.tables import Course
 from backend.lib.policy import ROLE_EMPLOYEE, Actor
 from backend.org.tables import Department, Employee
 from backend.reflections.grading import submission_feature, submission_grade
@@ -75,6 +76,11 @@ async def _department_people(name: str, *, exclude: set[int]) -> list[dict[str, 
     return [dict(row) for row in rows if row["id"] not in exclude]
 
 
+def _linked(courses: dict[str, int], *titles: str) -> tuple[int, ...]:
+    """The demo micro-courses a training links (those the courses demo created)."""
+    return tuple(courses[title] for title in titles if title in courses)
+
+
 async def reflections_demo_seed() -> None:
     hr = await _account_actor("hr")
     manager = await _account_actor("manager")
@@ -86,6 +92,7 @@ async def reflections_demo_seed() -> None:
     rnd = await Department.select(Department.id).where(Department.name == "研发部").first()
     assert sales is not None and rnd is not None
 
+    courses = {row["title"]: int(row["id"]) for row in await Course.select(Course.id, Course.title)}
     training = await training_create(
         actor=hr,
         title="大客户关系维护",
@@ -94,6 +101,7 @@ async def reflections_demo_seed() -> None:
         ends_on=today - dt.timedelta(days=2),
         description="面向销售部的大客户关系维护工作坊：客户分级、倾听与跟进、投诉处理与复盘。",
         participants=ParticipantFilter(department_ids=(int(sales["id"]),)),
+        course_ids=_linked(courses, "大客户拜访前的十分钟准备", "客户投诉的三步回应"),
     )
     assignment = await assignment_create(
         actor=hr,
@@ -152,6 +160,7 @@ async def reflections_demo_seed() -> None:
         starts_on=today - dt.timedelta(days=1),
         ends_on=None,
         participants=ParticipantFilter(department_ids=(int(rnd["id"]),)),
+        course_ids=_linked(courses, "如何写一份好的代码评审意见"),
     )
     rnd_assignment = await assignment_create(
         actor=hr,

@@ -11,6 +11,7 @@ from backend.reflections.tables import (
     SubmissionRequest,
     SubmissionVersion,
     Training,
+    TrainingCourse,
     TrainingParticipant,
 )
 
@@ -20,6 +21,7 @@ APP_CONFIG = AppConfig(
     table_classes=[
         Training,
         TrainingParticipant,
+        TrainingCourse,
         Assignment,
         Photo,
         Submission,
@@ -28,6 +30,6 @@ APP_CONFIG = AppConfig(
         ReflectionLike,
         ReflectionComment,
     ],
-    migration_dependencies=["backend.org.piccolo_app"],
+    migration_dependencies=["backend.org.piccolo_app", "backend.courses.piccolo_app"],
     commands=[],
 )

@@ -100,6 +100,7 @@ class TrainingController(Controller):
             ends_on=data.ends_on,
             description=data.description,
             participants=_filter(data.participants),
+            course_ids=tuple(data.course_ids),
         )
         return CreatedOut(id=training_id)
 

@@ -36,6 +36,7 @@ class TrainingIn(Schema):
     participants: ParticipantsIn
     ends_on: dt.date | None = None
     description: Annotated[str, msgspec.Meta(max_length=5_000)] = ""
+    course_ids: Annotated[list[Id], msgspec.Meta(max_length=100)] = msgspec.field(default_factory=list)
 
 
 class AssignmentIn(Schema):
@@ -65,6 +66,8 @@ class AssignmentOut(Schema):
     photo_ids: list[int] = msgspec.field(default_factory=list)
     grade: str | None = None
     feedback: str = ""
+    # The training's micro-courses I may watch (id, title).
+    courses: list[Ref] = msgspec.field(default_factory=list)
 
 
 class DraftIn(Schema):

@@ -27,6 +27,7 @@ from backend.reflections.tables import (
     ReflectionComment,
     ReflectionLike,
     Submission,
+    TrainingCourse,
     TrainingParticipant,
 )
 
@@ -73,6 +74,7 @@ async def assignments_mine(*, actor: Actor | None, assignment_id: int | None = N
             & Submission.assignment.is_in([row["id"] for row in rows] or [0])
         )
     }
+    courses = await training_courses_visible(actor, {row["training"] for row in rows})
     out = []
     for row in rows:
         submission = submissions.get(row["id"])
@@ -92,10 +94,53 @@ async def assignments_mine(*, actor: Actor | None, assignment_id: int | None = N
                 photo_ids=json_ids(submission["photo_ids"]) if submission else [],
                 grade=submission["grade"] if submission else None,
                 feedback=submission["feedback"] if submission else "",
+                courses=courses.get(row["training"], []),
             )
         )
     finished = {"submitted", "late", STATE_GRADED}
     out.sort(key=lambda item: (item.state in finished, item.due_at))
+    return out
+
+
+async def training_courses_visible(actor: Actor | None, training_ids: set[int]) -> dict[int, list[Ref]]:
+    """The micro-courses linked to these trainings that the actor may watch, in the training's order."""
+    from backend.courses.access import STATUS_PUBLISHED, can_see_course
+    from backend.courses.facts import department_paths, facts_from_row, json_ids, viewer_for
+    from backend.courses.tables import Course
+
+    if not training_ids:
+        return {}
+    links = (
+        await TrainingCourse.select(
+            TrainingCourse.training, TrainingCourse.course, TrainingCourse.course.title.as_alias("title")
+        )
+        .where(TrainingCourse.training.is_in(list(training_ids)))
+        .order_by(TrainingCourse.sort)
+    )
+    if not links:
+        return {}
+    viewer = await viewer_for(actor)
+    course_rows = await Course.select(
+        Course.id,
+        Course.author,
+        Course.status,
+        Course.restricted,
+        Course.audience_department_ids,
+        Course.audience_position_ids,
+    ).where(Course.id.is_in(list({link["course"] for link in links})) & (Course.status == STATUS_PUBLISHED))
+    visible = set()
+    for course in course_rows:
+        paths = (
+            await department_paths(json_ids(course["audience_department_ids"]))
+            if course["restricted"]
+            else ()
+        )
+        if can_see_course(viewer, facts_from_row(course, paths)):
+            visible.add(course["id"])
+    out: dict[int, list[Ref]] = {}
+    for link in links:
+        if link["course"] in visible:
+            out.setdefault(link["training"], []).append(Ref(id=link["course"], name=link["title"]))
     return out
 
 

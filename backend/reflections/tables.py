@@ -19,6 +19,7 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from backend.courses.tables import Course
 from backend.org.tables import Department, Employee
 
 
@@ -37,6 +38,15 @@ class TrainingParticipant(Table):
     id = Serial(primary_key=True)
     training = ForeignKey(Training, on_delete=OnDelete.cascade, index=True)
     employee = ForeignKey(Employee, on_delete=OnDelete.cascade, index=True)
+
+
+class TrainingCourse(Table):
+    """A micro-course linked to a training: participants find it with their assignment."""
+
+    id = Serial(primary_key=True)
+    training = ForeignKey(Training, on_delete=OnDelete.cascade, index=True)
+    course = ForeignKey(Course, on_delete=OnDelete.cascade, index=True)
+    sort = Integer(default=0)
 
 
 class Assignment(Table):

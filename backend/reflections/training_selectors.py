@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from typing import Any
 
+import msgspec
 from piccolo.query.methods.select import Count
 
 from backend.lib.errors import ValidationFailed
@@ -139,6 +140,7 @@ class ParticipantChoicesOut(Schema):
     departments: list[DepartmentOut]  # tree order, parents first
     positions: list[Ref]
     levels: list[Ref]
+    courses: list[Ref] = msgspec.field(default_factory=list)  # micro-courses a training may link
 
 
 async def participant_choices(*, actor: Actor | None) -> ParticipantChoicesOut:
@@ -153,8 +155,30 @@ async def participant_choices(*, actor: Actor | None) -> ParticipantChoicesOut:
         counts[row["department"]] = counts.get(row["department"], 0) + 1
     ordered = department_tree_order([dict(row) for row in rows], counts)
     return ParticipantChoicesOut(
-        departments=ordered, positions=await position_list(), levels=await level_list()
+        departments=ordered,
+        positions=await position_list(),
+        levels=await level_list(),
+        courses=await _linkable_courses(actor),
     )
+
+
+async def _linkable_courses(actor: Actor | None) -> list[Ref]:
+    """Published micro-courses, and the actor's own drafts (HR: every course), newest first."""
+    from backend.courses.access import STATUS_PUBLISHED
+    from backend.courses.tables import Course
+
+    condition: Any = Course.status == STATUS_PUBLISHED
+    if actor is not None and actor.has(ROLE_HR_ADMIN):
+        condition = Course.id > 0
+    elif actor is not None and actor.employee_id is not None:
+        condition = condition | (Course.author == actor.employee_id)
+    rows = (
+        await Course.select(Course.id, Course.title)
+        .where(condition)
+        .order_by(Course.id, ascending=False)
+        .limit(200)
+    )
+    return [Ref(id=row["id"], name=row["title"]) for row in rows]
 
 
 def employee_numbers_parse(text: str) -> list[str]:

@@ -12,7 +12,7 @@ from backend.lib.policy import ROLE_HR_ADMIN, Actor
 from backend.org.tables import EMPLOYEE_ACTIVE, Department, Employee, JobLevel, Position
 from backend.reflections.access import VISIBILITIES, training_manage_check
 from backend.reflections.services import BODY_MAX, PHOTOS_MAX, now, text_bounded
-from backend.reflections.tables import Assignment, Training, TrainingParticipant
+from backend.reflections.tables import Assignment, Training, TrainingCourse, TrainingParticipant
 
 TITLE_MAX = 120
 PROMPT_MAX = 2_000
@@ -20,6 +20,7 @@ DESCRIPTION_MAX = 5_000
 PARTICIPANTS_MAX = 20_000
 LIST_MAX = 2_000  # ids in one participant list / filter
 TRAINING_KINDS = ("course", "workshop", "programme")
+COURSES_MAX = 20  # micro-courses linked to one training
 
 
 @dataclass(frozen=True)
@@ -154,10 +155,12 @@ async def training_create(
     description: str = "",
     participants: ParticipantFilter,
     assignment: AssignmentSpec | None = None,
+    course_ids: tuple[int, ...] = (),
 ) -> int:
-    """Create a training, its participants and (optionally) its first assignment in one transaction:
-    a refused assignment leaves no training behind."""
+    """Create a training, its participants, its linked micro-courses and (optionally) its first
+    assignment in one transaction: a refused assignment leaves no training behind."""
     actor = training_manage_check(actor)
+    course_ids = await training_courses_checked(actor, course_ids)
     if assignment is not None:
         assignment = _assignment_checked(assignment)
     title = text_bounded(title, field="title", max_length=TITLE_MAX)
@@ -184,9 +187,35 @@ async def training_create(
                     for person in people[start : start + 500]
                 )
             )
+        if course_ids:
+            await TrainingCourse.insert(
+                *(
+                    TrainingCourse(training=training.id, course=course_id, sort=index)
+                    for index, course_id in enumerate(course_ids)
+                )
+            )
         if assignment is not None:
             await _assignment_insert(int(training.id), assignment)
     return int(training.id)
+
+
+async def training_courses_checked(actor: Actor, course_ids: tuple[int, ...]) -> tuple[int, ...]:
+    """Linked micro-courses: published ones, or drafts the actor manages (published later)."""
+    from backend.courses.access import can_see_course
+    from backend.courses.facts import course_facts, viewer_for
+
+    unique = tuple(dict.fromkeys(course_ids))
+    if len(unique) > COURSES_MAX:
+        raise ValidationFailed("training.too_many_courses", field="course_ids", max=COURSES_MAX)
+    viewer = await viewer_for(actor)
+    for course_id in unique:
+        try:
+            visible = can_see_course(viewer, await course_facts(course_id))
+        except NotFound:
+            visible = False
+        if not visible:
+            raise ValidationFailed("training.course_unknown", field="course_ids")
+    return unique
 
 
 async def _training_managed(actor: Actor, training_id: int) -> dict[str, Any]:

@@ -52,6 +52,7 @@ FIELDS = {
     "min_length": "min_length",
     "max_photos": "max_photos",
     "visibility": "visibility",
+    "course_ids": "course_ids",
 }
 PICKS = ("department", "position", "level")
 # A fieldset drawn as a card (app.css has no fieldset rules): no groove border, legend as a heading.
@@ -92,7 +93,7 @@ def _initial(ctx: UIContext) -> dict[str, str]:
 
 
 def _no_picks() -> dict[str, tuple[int, ...]]:
-    return {key: () for key in PICKS}
+    return {key: () for key in (*PICKS, "course")}
 
 
 def _date(value: str, field: str, *, required: bool) -> dt.date | None:
@@ -197,7 +198,7 @@ def TrainingForm(*, choices: ParticipantChoicesOut, on_saved: Callable[[int, str
         )
 
     async def preview() -> dict[str, Any]:
-        if not any(picks.values()) and not values["numbers"].strip():
+        if not any(picks[kind] for kind in PICKS) and not values["numbers"].strip():
             return {"count": None}
         return await participants_preview(actor=actor, selection=await selection(values, picks))
 
@@ -217,7 +218,7 @@ def TrainingForm(*, choices: ParticipantChoicesOut, on_saved: Callable[[int, str
         ends_on = checked.run(lambda: _date(values["ends_on"], "ends_on", required=False))
         if starts_on and ends_on and ends_on < starts_on:
             checked.errors["ends_on"] = ctx.t("error.dates_order")
-        if not any(picks.values()) and not values["numbers"].strip():
+        if not any(picks[kind] for kind in PICKS) and not values["numbers"].strip():
             checked.errors["participants"] = ctx.t("error.participants_empty")
         checked.run(lambda: _text(values["prompt"], "prompt", PROMPT_MAX))
         due_at = checked.run(
@@ -247,6 +248,7 @@ def TrainingForm(*, choices: ParticipantChoicesOut, on_saved: Callable[[int, str
             ends_on=ends_on,
             description=values["description"],
             participants=participants,
+            course_ids=picks["course"],
             assignment=AssignmentSpec(
                 prompt=values["prompt"],
                 due_at=due_at,
@@ -340,9 +342,10 @@ def TrainingForm(*, choices: ParticipantChoicesOut, on_saved: Callable[[int, str
 
     def pick_group(kind: str, items: list[tuple[int, str, int]]) -> Any:
         """Checkbox chips; `items` are (id, name, depth) — departments are indented as a tree."""
+        label = ctx.t("training.courses") if kind == "course" else ctx.t(f"radmin.form.by_{kind}")
         return html.div(
-            {"role": "group", "aria-label": ctx.t(f"radmin.form.by_{kind}"), "className": "field"},
-            html.span({"className": "field-label", "aria-hidden": "true"}, ctx.t(f"radmin.form.by_{kind}")),
+            {"role": "group", "aria-label": label, "className": "field"},
+            html.span({"className": "field-label", "aria-hidden": "true"}, label),
             html.div(
                 {"className": "toolbar" if kind != "department" else ""},
                 *[
@@ -406,6 +409,15 @@ def TrainingForm(*, choices: ParticipantChoicesOut, on_saved: Callable[[int, str
             input_field("starts_on", kind="date", required=True),
             input_field("ends_on", kind="date", hint=ctx.t("radmin.form.ends_on_hint")),
             area_field("description", max_length=DESCRIPTION_MAX),
+            html.p({"className": "muted"}, ctx.t("training.courses_hint")),
+            pick_group("course", [(c.id, c.name, 0) for c in choices.courses])
+            if choices.courses
+            else html.p({"className": "muted"}, ctx.t("training.courses_none")),
+            html.div(
+                {"id": "training-course_ids-error", "className": "field-error"}, errors.get("course_ids", "")
+            )
+            if errors.get("course_ids")
+            else "",
         ),
         participants,
         _card_fieldset(

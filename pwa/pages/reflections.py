@@ -119,7 +119,29 @@ def _mine_list(ctx: UIContext, mine: list[AssignmentOut] | AppError | None) -> A
             title=ctx.t("reflections_ui.mine_empty_title"),
             text=ctx.t("reflections_ui.mine_empty_text"),
         )
-    return html.div({"className": "list"}, *[assignment_cell(ctx, item) for item in mine])
+    return html.div({"className": "list"}, *[_assignment_with_courses(ctx, item) for item in mine])
+
+
+def _assignment_with_courses(ctx: UIContext, item: AssignmentOut) -> Any:
+    """The assignment, and below it the training's micro-courses to watch before writing."""
+    if not item.courses:
+        return assignment_cell(ctx, item)
+    return html.div(
+        {"key": f"assignment-block-{item.id}"},
+        assignment_cell(ctx, item),
+        html.nav(
+            {"className": "toolbar rf-courses", "aria-label": ctx.t("training.courses")},
+            html.span({"className": "muted"}, ctx.t("training.courses")),
+            *[
+                html.a(
+                    {"key": str(course.id), "className": "chip", "href": f"/courses/{course.id}"},
+                    "▶ ",
+                    course.name,
+                )
+                for course in item.courses
+            ],
+        ),
+    )
 
 
 def _links(ctx: UIContext, actor: Actor) -> Any:

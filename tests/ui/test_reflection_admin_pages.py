@@ -260,6 +260,7 @@ async def test_creating_a_training_assigns_it_to_rnd(settings: Any) -> None:
     expected = await _active_in("研发部")
     async with rendered_page("/admin/trainings/new", settings=settings, actor=hr) as page:
         await _fill_rnd_training(page, "单元测试入门")
+        await _check(page, "如何写一份好的代码评审意见")  # a micro-course to watch first
         assert _status(page, "training-preview").startswith(f"将有 {expected} 人参加")
         await page.submit(_training_form(page))
         assert "已创建培训“单元测试入门”" in page.text
@@ -270,6 +271,7 @@ async def test_creating_a_training_assigns_it_to_rnd(settings: Any) -> None:
     assert assignment.training.name == "单元测试入门"
     assert assignment.min_length == 50 and assignment.max_photos == 2
     assert assignment.visibility == "organisation" and assignment.state == "assigned"
+    assert [course.name for course in assignment.courses] == ["如何写一份好的代码评审意见"]
     # Due at 18:00 Shanghai time, a week from today (the form's default).
     local = assignment.due_at.astimezone(dt.timezone(dt.timedelta(hours=8)))
     assert (local.hour, local.minute) == (18, 0)

@@ -142,6 +142,14 @@ async def test_zhang_sees_her_assignment_due_in_two_days_and_her_department_feed
         assert links["最多赞"] == "/reflections?scope=department&sort=likes"
         assert any(href == "/reflections/featured" for href in links.values())
         assert "/reflections/grading" not in links.values()  # zhang grades nobody
+        # The training's micro-courses sit beside the assignment, linking to the course pages.
+        courses = page.one(lambda n: n.get("tagName") == "nav" and _attr(n, "aria-label") == "关联微课")
+        course_links = [n for n in courses["children"] if isinstance(n, dict) and n.get("tagName") == "a"]
+        assert [_text(n).lstrip("▶ ") for n in course_links] == [
+            "大客户拜访前的十分钟准备",
+            "客户投诉的三步回应",
+        ]
+        assert all(_attr(n, "href").startswith("/courses/") for n in course_links)
 
 
 async def test_the_scope_and_sort_come_from_the_query_string(settings: Any) -> None:
