@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -57,6 +57,13 @@ class StorageSettings(_Section):
     bucket: str = "learnloop"
     region: str = "us-east-1"
     secure: bool = False
+    # How /media hands out course videos, posters and attachments: "stream" (the app answers Range
+    # requests itself), "redirect" (302 to a short-lived presigned URL) or "auto" (stream from the
+    # embedded loopback S3 server, which browsers cannot reach; redirect to any other).
+    media_delivery: Literal["auto", "stream", "redirect"] = "auto"
+    # Where browsers reach the object store for presigned URLs: host:port or http(s)://host[:port].
+    # Empty: the endpoint itself.
+    public_endpoint: str = ""
 
 
 class WorkerSettings(_Section):

@@ -12,6 +12,9 @@ from arq.connections import ArqRedis
 from arq.worker import Worker
 
 from backend.accounts.jobs import housekeeping_sessions
+from backend.courses.demo import EVENT_DEMO_MEDIA, demo_media_on_event
+from backend.courses.jobs import TRANSCODE_HANDLERS, TRANSCODE_JOB, versions_stuck_sweep
+from backend.courses.uploads import uploads_abort_idle
 from backend.events.outbox import outbox_deliver, outbox_sweep
 from backend.lib.db import engine_bind, engine_close, engine_create, engine_open
 from backend.lib.queue import job_decode, job_encode, queue_redis_settings
@@ -20,15 +23,19 @@ from backend.lib.storage import storage_client
 from backend.reflections.archive import archive_on_event
 from backend.settings import Settings
 
-FUNCTIONS: list[Any] = [housekeeping_sessions, outbox_deliver]
+FUNCTIONS: list[Any] = [housekeeping_sessions, outbox_deliver, TRANSCODE_JOB]
 CRON_JOBS = [
     cron(housekeeping_sessions, minute={7}, run_at_startup=False),  # hourly
     cron(outbox_sweep, run_at_startup=True),  # every minute: events a crash left behind
+    cron(uploads_abort_idle, minute={23}, run_at_startup=False),  # hourly: uploads idle for 24 h
+    cron(versions_stuck_sweep, minute={41}, run_at_startup=False),  # hourly: videos the queue lost
 ]
 # What each outbox event sets off (handlers are idempotent: an event may arrive twice).
 OUTBOX_HANDLERS: dict[str, list[Any]] = {
     "submission.submitted": [archive_on_event],
     "submission.graded": [archive_on_event],
+    **TRANSCODE_HANDLERS,
+    EVENT_DEMO_MEDIA: [demo_media_on_event],
 }
 
 

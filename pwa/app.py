@@ -76,12 +76,18 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
+# Ids in the database are 32-bit: a larger one in an address names nothing (and must not reach a query).
+ID_MAX = 2**31 - 1
+
+
 def page_for(path: str, actor: Actor | None) -> Any:
     if actor is None or path.startswith("/login"):
         return login.LoginPage(next_path="/" if path.startswith("/login") else path)
     for pattern, page in ROUTES:
         match = pattern.match(path)
         if match:
+            if any(int(value) > ID_MAX or int(value) < 1 for value in match.groupdict().values()):
+                return tabs.NotFoundPage()
             return page(**match.groupdict())
     return tabs.NotFoundPage()
 

@@ -175,4 +175,16 @@ def pwa_route_handlers() -> list[Any]:
     static = create_static_files_router(
         path="/static", directories=[STATIC_DIR], include_in_schema=False, cache_control=None
     )
-    return [page_shell, writer_page, service_worker, offline_page, manifest, static]
+    from pwa.studio_routes import studio_route_handlers
+    from pwa.watch_routes import watch_route_handlers
+
+    return [
+        page_shell,
+        writer_page,
+        service_worker,
+        offline_page,
+        manifest,
+        static,
+        *studio_route_handlers(),
+        *watch_route_handlers(),
+    ]

@@ -3,7 +3,8 @@
 - A published course is seen by everyone in the organisation, unless it is `restricted`: then only
   by its audience (people in one of the audience departments' subtrees or in one of its positions).
 - Drafts, courses being processed and failed ones are seen by their author and HR only.
-- The author and HR manage a course (edit, upload, publish, see its analytics); auditors read.
+- The author and HR manage a course (edit, upload, publish, see its analytics); auditors read every
+  published course (restricted ones too), never drafts.
 - Anything outside that is 404: its existence is not revealed.
 """
 
@@ -70,9 +71,13 @@ def in_audience(viewer: Viewer, facts: CourseFacts) -> bool:
 
 def can_see_course(viewer: Viewer, facts: CourseFacts) -> bool:
     actor = viewer.actor
-    if is_manager_of_course(actor, facts) or actor.sees_whole_organisation:
+    if is_manager_of_course(actor, facts):
         return True
-    if facts.status != STATUS_PUBLISHED or actor.employee_id is None:
+    if facts.status != STATUS_PUBLISHED:
+        return False  # drafts, processing and failed courses: author and HR only
+    if actor.sees_whole_organisation:
+        return True  # auditors read every published course, restricted ones included
+    if actor.employee_id is None:
         return False
     return not facts.restricted or in_audience(viewer, facts)
 

@@ -189,7 +189,9 @@ async def courses_demo_seed(now: dt.datetime) -> dict[str, int]:
         ).returning(CourseVersion.id)
         version_id = int(version[0]["id"])
         await Course.update({Course.current_version_id: version_id}).where(Course.id == course_id)
-        await outbox_add(EVENT_DEMO_MEDIA, {"version_id": version_id, "seconds": spec.seconds, "seed": index})
+        await outbox_add(
+            EVENT_DEMO_MEDIA, {"version_id": version_id, "seconds": spec.seconds, "title": spec.title}
+        )
         paths = [departments[name]["path"] for name in spec.departments]
         audience_people = [
             p
@@ -282,7 +284,13 @@ async def demo_media_on_event(ctx: dict[str, Any], payload: dict[str, Any]) -> N
         source = Path(work) / "source.mp4"
         target, poster = Path(work) / "video.mp4", Path(work) / "poster.jpg"
         await asyncio.to_thread(
-            clip_generate, source, seconds=float(payload["seconds"]), width=480, height=270, fps=15
+            clip_generate,
+            source,
+            seconds=float(payload["seconds"]),
+            width=480,
+            height=270,
+            fps=15,
+            caption=str(payload.get("title", ""))[:40],
         )
         await asyncio.to_thread(media_process, source, target, poster)
         await asyncio.to_thread(

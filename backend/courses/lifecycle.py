@@ -56,6 +56,10 @@ async def video_received(*, course_id: int, source_key: str, size: int) -> tuple
         await Course.update(
             {Course.status: STATUS_PROCESSING, Course.failure_reason: "", Course.updated_at: now()}
         ).where(Course.id == course_id)
+    else:
+        await Course.update({Course.failure_reason: "", Course.updated_at: now()}).where(
+            Course.id == course_id
+        )
     event_id = await outbox_add(EVENT_VIDEO_RECEIVED, {"version_id": version_id, "course_id": course_id})
     return version_id, event_id
 
@@ -75,7 +79,7 @@ async def version_ready(
     events: list[int] = []
     async with write_transaction(Course):
         version = (
-            await CourseVersion.select(CourseVersion.course, CourseVersion.state)
+            await CourseVersion.select(CourseVersion.course, CourseVersion.state, CourseVersion.number)
             .where(CourseVersion.id == version_id)
             .first()
         )
@@ -97,11 +101,15 @@ async def version_ready(
             }
         ).where(CourseVersion.id == version_id)
         course = (
-            await Course.select(Course.status, Course.publish_requested, Course.published_at)
+            await Course.select(
+                Course.status, Course.publish_requested, Course.published_at, Course.current_version_id
+            )
             .where(Course.id == course_id)
             .first()
         )
         assert course is not None
+        if not await _newer_than_current(int(version["number"]), course["current_version_id"]):
+            return events  # a newer video finished first: this one stays in the history only
         publish = course["status"] == STATUS_PUBLISHED or course["publish_requested"]
         values: dict[object, object] = {
             Course.current_version_id: version_id,
@@ -115,6 +123,16 @@ async def version_ready(
             events.append(await outbox_add(EVENT_PUBLISHED, {"course_id": course_id}))
         await Course.update(values).where(Course.id == course_id)  # type: ignore[arg-type]
     return events
+
+
+async def _newer_than_current(number: int, current_version_id: int | None) -> bool:
+    """Two replacements processed in parallel may finish in any order: the newest upload wins."""
+    if current_version_id is None:
+        return True
+    current = (
+        await CourseVersion.select(CourseVersion.number).where(CourseVersion.id == current_version_id).first()
+    )
+    return current is None or number > int(current["number"])
 
 
 async def version_failed(version_id: int, *, reason: str) -> None:
@@ -132,7 +150,12 @@ async def version_failed(version_id: int, *, reason: str) -> None:
         ).where(CourseVersion.id == version_id)
         course_id = int(version["course"])
         course = await Course.select(Course.status).where(Course.id == course_id).first()
-        if course is not None and course["status"] != STATUS_PUBLISHED:
+        if course is not None and course["status"] == STATUS_PUBLISHED:
+            # The current video keeps playing; the trainer still sees why the replacement failed.
+            await Course.update({Course.failure_reason: reason, Course.updated_at: now()}).where(
+                Course.id == course_id
+            )
+        elif course is not None:
             await Course.update(
                 {
                     Course.status: STATUS_FAILED,

@@ -1,4 +1,9 @@
-"""The courses API: create, edit, publish, list and read courses."""
+"""The courses API: create, edit, publish, list and read courses.
+
+Every controller of courses (and /media) takes `ids_guard`: an id in the path outside 1..ID_MAX names
+nothing, so it answers 404 before any query (PostgreSQL refuses such a number for an `integer`
+column, SQLite overflows on one past 64 bits: both would be a 500).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,12 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, delete, get, patch, post
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from backend.courses.schemas import CourseIn, CourseOut, CoursePatch, CreatedOut, StatusOut
+from backend.courses.schemas import ID_MAX, CourseIn, CourseOut, CoursePatch, CreatedOut, StatusOut
 from backend.courses.selectors import course_get
 from backend.courses.services import (
     course_create,
@@ -18,15 +25,29 @@ from backend.courses.services import (
     course_unpublish,
     course_update,
 )
+from backend.lib.errors import NotFound
 from backend.lib.http import ActorDep
 
 PageNo = Annotated[int, QueryParameter(ge=1, le=10_000)]
 SearchText = Annotated[str, QueryParameter(max_length=100)]
 
 
+def id_in_range(value: int) -> bool:
+    """Whether `value` can be the id of a row (see backend.courses.schemas.ID_MAX)."""
+    return 1 <= value <= ID_MAX
+
+
+def ids_guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    """Guard: 404 (the app's JSON error) for an integer path parameter that can be no row's id."""
+    for value in connection.path_params.values():
+        if isinstance(value, int) and not isinstance(value, bool) and not id_in_range(value):
+            raise NotFound()
+
+
 class CourseController(Controller):
     path = "/api/v1/courses"
     tags = ("courses",)
+    guards = (ids_guard,)
 
     @post("/", status_code=HTTP_201_CREATED, summary="Create a draft micro-course")
     async def create(self, actor: ActorDep, data: JSONBody[CourseIn]) -> CreatedOut:

@@ -10,7 +10,10 @@ import msgspec
 from backend.lib.schema import Schema
 from backend.org.schemas import Ref
 
-Id = Annotated[int, msgspec.Meta(ge=1, le=2**53)]
+# Row ids are PostgreSQL `integer`s (Serial): a larger number can name no row, and the database would
+# refuse it as an error rather than find nothing. Path ids outside it answer 404 (backend.courses.routes.ids_guard).
+ID_MAX = 2**31 - 1
+Id = Annotated[int, msgspec.Meta(ge=1, le=ID_MAX)]
 IdList = Annotated[list[Id], msgspec.Meta(max_length=200)]
 # Above the service limits: the service answers with the friendlier message in between.
 Tags = Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]], msgspec.Meta(max_length=50)]
@@ -88,6 +91,8 @@ class CourseOut(Schema):
     current_version_id: int | None
     # A newer video is being processed (the current one keeps playing meanwhile).
     processing: bool
+    # Publish was pressed while the video was processing: it goes live when the video is ready.
+    publish_requested: bool
     my_progress: ProgressOut
     published_at: dt.datetime | None
     updated_at: dt.datetime

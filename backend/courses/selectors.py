@@ -137,6 +137,7 @@ async def course_get(*, actor: Actor | None, course_id: int) -> CourseOut:
         can_manage=is_manager_of_course(actor, facts),
         current_version_id=version_id,
         processing=processing,
+        publish_requested=bool(row["publish_requested"]),
         my_progress=await progress_of(actor.employee_id, version_id),
         published_at=row["published_at"],
         updated_at=row["updated_at"],

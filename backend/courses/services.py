@@ -19,7 +19,8 @@ from backend.courses.access import (
 )
 from backend.courses.facts import course_facts, json_ids, viewer_for
 from backend.courses.lifecycle import EVENT_PUBLISHED
-from backend.courses.tables import Course, CourseAttachment, CourseVersion, CourseView, Upload
+from backend.courses.tables import Course, CourseAttachment, CourseVersion, CourseView
+from backend.courses.uploads import uploads_abort_for_course
 from backend.events.outbox import outbox_add, outbox_kick
 from backend.lib.db import write_transaction
 from backend.lib.errors import ValidationFailed
@@ -225,14 +226,10 @@ async def course_delete(*, actor: Actor | None, course_id: int) -> None:
     attachments = await CourseAttachment.select(CourseAttachment.storage_key).where(
         CourseAttachment.course == course_id
     )
-    open_uploads = await Upload.select(Upload.id).where(
-        (Upload.course == course_id) & (Upload.state == "open")
-    )
     keys = [k for row in versions for k in row.values() if k]
     keys += [row["storage_key"] for row in attachments if row["storage_key"]]
-    if open_uploads:
-        # An upload still going on for this course: the idle-upload job aborts its S3 part.
-        logger.info("course %s deleted with %d open uploads", course_id, len(open_uploads))
+    # Uploads still going on for this course: abort their stored parts (their rows go with the course).
+    await uploads_abort_for_course(course_id=course_id)
     await Course.delete().where(Course.id == course_id)
     await _objects_remove(keys)
 
@@ -255,11 +252,19 @@ async def _objects_remove(keys: list[str]) -> None:
     await asyncio.to_thread(remove)
 
 
+async def _course_row_lock(course_id: int) -> None:
+    if Course._meta.db.engine_type == "postgres":
+        await Course.select(Course.id).where(Course.id == course_id).lock_rows()
+
+
 async def course_view_record(*, actor: Actor | None, course_id: int) -> bool:
     """Count a view of a published course (once per person per 30 minutes). True when counted."""
     actor = course_watch_check(await viewer_for(actor), await course_facts(course_id))
     employee_id = actor.employee_id
     async with write_transaction(CourseView):
+        # One counting at a time per course: two page opens at once must not both count (PostgreSQL;
+        # SQLite's write transaction already serialises them).
+        await _course_row_lock(course_id)
         recent = await CourseView.exists().where(
             (CourseView.course == course_id)
             & (CourseView.employee == employee_id)

@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import aiosqlite
+from piccolo.columns.combination import Where
+from piccolo.columns.operators.comparison import ComparisonOperator
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, dict_factory
@@ -162,12 +164,27 @@ async def migrations_apply(engine: Engine, *, quiet: bool = True) -> None:
         raise RuntimeError(f"database migration failed: {result.message}\n{output.getvalue()}")
 
 
+class _LikeEscaped(ComparisonOperator):
+    template = "{name} LIKE {value} ESCAPE '!'"
+
+
+class _ILikeEscaped(ComparisonOperator):
+    template = "{name} ILIKE {value} ESCAPE '!'"
+
+
+def _like_escape(text: str) -> str:
+    """`text` as a LIKE pattern that matches itself only: the wildcards % and _ (and the escape
+    character `!` of text_contains) are escaped. `!` rather than a backslash: no string literal quirks."""
+    return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+
+
 def text_contains(column: Any, needle: str) -> Any:
-    """Case-insensitive substring match: ILIKE on PostgreSQL, LIKE on SQLite (already case-insensitive)."""
-    pattern = f"%{needle}%"
+    """Case-insensitive substring match: ILIKE on PostgreSQL, LIKE on SQLite (already case-insensitive).
+    The needle is literal text: a `%` or `_` in it matches that character, not anything."""
+    pattern = f"%{_like_escape(needle)}%"
     if column._meta.table._meta.db.engine_type == "postgres":
-        return column.ilike(pattern)
-    return column.like(pattern)
+        return Where(column=column, value=pattern, operator=_ILikeEscaped)
+    return Where(column=column, value=pattern, operator=_LikeEscaped)
 
 
 _ROW_BY_ID_SQL: dict[type[Any], str] = {}

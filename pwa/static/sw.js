@@ -5,6 +5,9 @@ const VERSION = "__LEARNLOOP_VERSION__";
 // The reflection outbox (IndexedDB + replay), shared with the writer page.
 importScripts(`/static/outbox.js?v=${VERSION}`);
 const Outbox = self.LearnloopOutbox;
+// Courses saved for offline (Cache Storage "learnloop-courses"), shared with player.js and /saved.
+importScripts(`/static/offline_courses.js?v=${VERSION}`);
+const OfflineCourses = self.LearnloopOfflineCourses;
 
 const CACHE_PREFIX = "learnloop-";
 const SHELL_CACHE = `${CACHE_PREFIX}shell-${VERSION}`;
@@ -12,9 +15,15 @@ const SHELL_CACHE = `${CACHE_PREFIX}shell-${VERSION}`;
 // refreshed whenever the network answers, and dropped when the server says we are signed out.
 const PAGES_CACHE = Outbox.PAGES_CACHE;
 const API_CACHE = Outbox.API_CACHE;
-const CURRENT_CACHES = [SHELL_CACHE, PAGES_CACHE, API_CACHE];
+// Saved courses are the user's choice: they outlive app updates (never swept on activate).
+const COURSES_CACHE = OfflineCourses.CACHE;
+const CURRENT_CACHES = [SHELL_CACHE, PAGES_CACHE, API_CACHE, COURSES_CACHE];
 const WRITER_PAGE = /^\/write\/\d+$/;
+const WATCH_PAGE = /^\/watch\/(\d+)$/;
+const COURSE_PAGE = /^\/courses\/(\d+)$/;
+const COURSE_MEDIA = /^\/media\/courses\/\d+\/versions\/\d+\/(video\.mp4|poster\.jpg)$/;
 const OFFLINE_URL = "/offline.html";
+const SAVED_URL = "/saved";
 const PRECACHE_URLS = [
   OFFLINE_URL,
   "/static/app.css",
@@ -22,6 +31,9 @@ const PRECACHE_URLS = [
   "/static/outbox.js",
   "/static/write.js",
   "/static/write.css",
+  "/static/player.js",
+  "/static/offline_courses.js",
+  "/static/watch.css",
   "/static/icons/icon-192.png",
   "/static/favicon.svg",
 ];
@@ -40,7 +52,11 @@ self.addEventListener("install", (event) => {
     caches
       .open(SHELL_CACHE)
       // "reload" skips the HTTP cache, so a new version never precaches yesterday's files.
-      .then((cache) => cache.addAll(PRECACHE_URLS.map((url) => new Request(url, { cache: "reload" }))))
+      .then(async (cache) => {
+        await cache.addAll(PRECACHE_URLS.map((url) => new Request(url, { cache: "reload" })));
+        // The saved-courses page opens offline too; a failure here must not stop the install.
+        await cache.add(new Request(SAVED_URL, { cache: "reload" })).catch(() => undefined);
+      })
       .then(() => self.skipWaiting()),
   );
 });
@@ -72,6 +88,23 @@ self.addEventListener("fetch", (event) => {
   // The writer works offline: its page is kept per assignment and served when the network fails.
   if (request.mode === "navigate" && WRITER_PAGE.test(url.pathname)) {
     event.respondWith(writerPage(event, url));
+    return;
+  }
+  // Saved courses: their pages and whole videos answer from the cache when the network cannot.
+  if (request.mode === "navigate" && WATCH_PAGE.test(url.pathname)) {
+    event.respondWith(watchPage(event, url));
+    return;
+  }
+  if (request.mode === "navigate" && url.pathname === SAVED_URL) {
+    event.respondWith(savedPage(event));
+    return;
+  }
+  if (request.mode === "navigate" && COURSE_PAGE.test(url.pathname)) {
+    event.respondWith(coursePage(event, url));
+    return;
+  }
+  if (COURSE_MEDIA.test(url.pathname)) {
+    event.respondWith(courseMedia(event, url));
     return;
   }
   // Other pages are per user and live: network only (nothing stored), the offline page when it fails.
@@ -168,6 +201,113 @@ async function assignmentsNetworkFirst(event) {
     if (cached) return cached;
     throw error;
   }
+}
+
+/* ---- courses saved for offline ---- */
+
+async function cachedWatchPage(url) {
+  const cache = await caches.open(COURSES_CACHE);
+  return cache.match(url.pathname, { ignoreVary: true });
+}
+
+async function offlineFallback() {
+  const offline = await (await caches.open(SHELL_CACHE)).match(OFFLINE_URL);
+  return offline || Response.error();
+}
+
+// Network first; a saved course's copy is refreshed (while its video is still the saved one) and
+// served when the network fails. A course I may no longer see (404) is removed from this phone.
+async function watchPage(event, url) {
+  const id = WATCH_PAGE.exec(url.pathname)[1];
+  try {
+    const response = (await event.preloadResponse) || (await fetch(event.request));
+    if (response.status === 200 && !response.redirected && response.type === "basic") {
+      event.waitUntil(refreshSavedPage(id, url.pathname, response.clone()).catch(() => undefined));
+    } else if (response.status === 404) {
+      event.waitUntil(OfflineCourses.remove(id).catch(() => undefined));
+    }
+    return response;
+  } catch (error) {
+    return (await cachedWatchPage(url)) || offlineFallback();
+  }
+}
+
+async function refreshSavedPage(id, path, response) {
+  const meta = await OfflineCourses.get(id);
+  if (!meta) return;
+  const html = await response.text();
+  const data = OfflineCourses.pageData(html);
+  // A replaced video is not saved yet: keep the page that plays the saved one.
+  if (!data || !data.video_url || new URL(data.video_url, self.location.origin).pathname !== meta.videoUrl) return;
+  const cache = await caches.open(COURSES_CACHE);
+  await cache.put(path, new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } }));
+}
+
+// Offline, a saved course's detail page (ReactPy needs the network) opens its saved watch page.
+async function coursePage(event, url) {
+  try {
+    const preloaded = await event.preloadResponse;
+    if (preloaded) return preloaded;
+    return await fetch(event.request);
+  } catch (error) {
+    const id = COURSE_PAGE.exec(url.pathname)[1];
+    const cache = await caches.open(COURSES_CACHE);
+    return (await cache.match(OfflineCourses.watchUrl(id), { ignoreVary: true })) || offlineFallback();
+  }
+}
+
+async function savedPage(event) {
+  const cache = await caches.open(SHELL_CACHE);
+  try {
+    const response = (await event.preloadResponse) || (await fetch(event.request));
+    if (response.status === 200 && !response.redirected && response.type === "basic") {
+      event.waitUntil(cache.put(SAVED_URL, response.clone()).catch(() => undefined));
+    }
+    return response;
+  } catch (error) {
+    return (await cache.match(SAVED_URL, { ignoreVary: true })) || offlineFallback();
+  }
+}
+
+// A saved video answers from its whole cached copy, Range requests included (a 206 cut from the
+// blob), so playback and seeking work offline; anything not saved goes to the network untouched.
+async function courseMedia(event, url) {
+  const { request } = event;
+  const cache = await caches.open(COURSES_CACHE);
+  const cached = await cache.match(url.pathname, { ignoreVary: true });
+  if (!cached) return fetch(request);
+  const range = request.headers.get("range");
+  if (!range) return cached;
+  return rangeResponse(await cached.blob(), range, cached.headers.get("Content-Type"));
+}
+
+// One "bytes=" range (what media elements ask for): start-end, start- or -suffix.
+function rangeResponse(blob, header, type) {
+  const size = blob.size;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  let start = NaN;
+  let end = NaN;
+  if (match && match[1] !== "") {
+    start = Number(match[1]);
+    end = match[2] === "" ? size - 1 : Math.min(Number(match[2]), size - 1);
+  } else if (match && match[2] !== "") {
+    const suffix = Number(match[2]);
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  }
+  if (!(start <= end) || start >= size) {
+    return new Response(null, { status: 416, headers: { "Content-Range": `bytes */${size}` } });
+  }
+  return new Response(blob.slice(start, end + 1), {
+    status: 206,
+    statusText: "Partial Content",
+    headers: {
+      "Content-Type": type || "video/mp4",
+      "Content-Range": `bytes ${start}-${end}/${size}`,
+      "Content-Length": String(end - start + 1),
+      "Accept-Ranges": "bytes",
+    },
+  });
 }
 
 /* ---- the outbox: Background Sync where the browser has it; pages also ask on "online" ---- */

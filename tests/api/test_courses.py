@@ -216,3 +216,62 @@ async def test_views_count_once_per_person_per_half_hour_and_delete_removes_ever
     assert not await Course.exists().where(Course.id == course_id)
     assert not await CourseView.exists().where(CourseView.course == course_id)
     assert (await client.get(f"/api/v1/courses/{course_id}")).status_code == 404
+
+
+async def test_of_two_replacements_the_newest_upload_plays_whichever_finishes_first(
+    client: AppClient,
+) -> None:
+    await login(client, "trainer")
+    course_id = await _create(client)
+    await _ready_video(course_id)
+    await client.post(f"/api/v1/courses/{course_id}/publish")
+    async with write_transaction(Course):
+        second, _event = await video_received(course_id=course_id, source_key="b", size=5)
+        third, _event = await video_received(course_id=course_id, source_key="c", size=5)
+    media = {"poster_key": "", "duration": 9.0, "width": 2, "height": 2, "size": 1, "remuxed": False}
+    await version_ready(third, video_key="v3", **media)  # the newest finishes first
+    await version_ready(second, video_key="v2", **media)
+    course = (await client.get(f"/api/v1/courses/{course_id}")).json()
+    assert course["current_version_id"] == third
+    states = {
+        r["id"]: r["state"] for r in await CourseVersion.select().where(CourseVersion.course == course_id)
+    }
+    assert states[second] == "ready"  # kept in the history, watchable by whoever has its URL
+
+
+async def test_a_failed_replacement_tells_the_trainer_why_and_the_next_upload_clears_it(
+    client: AppClient,
+) -> None:
+    await login(client, "trainer")
+    course_id = await _create(client)
+    await _ready_video(course_id)
+    await client.post(f"/api/v1/courses/{course_id}/publish")
+    async with write_transaction(Course):
+        broken, _event = await video_received(course_id=course_id, source_key="b", size=5)
+    await version_failed(broken, reason="transcode.unreadable")
+    course = (await client.get(f"/api/v1/courses/{course_id}")).json()
+    assert course["status"] == "published" and course["failure_reason"] == "transcode.unreadable"
+    async with write_transaction(Course):
+        await video_received(course_id=course_id, source_key="c", size=5)
+    assert (await client.get(f"/api/v1/courses/{course_id}")).json()["failure_reason"] == ""
+
+
+async def test_auditors_read_published_courses_but_never_drafts(client: AppClient, settings: Any) -> None:
+    from backend.accounts.tables import Account, AccountRole
+
+    await login(client, "trainer")
+    draft = await _create(client, title="草稿课")
+    sales = await Department.select(Department.id).where(Department.name == "销售部").first()
+    assert sales is not None
+    restricted = await _create(
+        client, title="销售部专属", restricted=True, audience_department_ids=[sales["id"]]
+    )
+    await _ready_video(restricted)
+    await client.post(f"/api/v1/courses/{restricted}/publish")
+    wang = await Account.select(Account.id).where(Account.username == "wang").first()
+    assert wang is not None
+    await AccountRole.insert(AccountRole(account=wang["id"], role="auditor"))
+    async with app_client(settings) as auditor:
+        await login(auditor, "wang")
+        assert (await auditor.get(f"/api/v1/courses/{draft}")).status_code == 404
+        assert (await auditor.get(f"/api/v1/courses/{restricted}")).status_code == 200

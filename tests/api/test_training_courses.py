@@ -77,9 +77,13 @@ async def test_a_course_the_creator_may_not_use_is_refused(client: AppClient) ->
     }
     async with app_client(client.app.state.settings) as hr:
         await login(hr, "hr")  # HR may link any course, including a draft (published later)
-        assert (await hr.post("/api/v1/trainings", json={**base, "course_ids": [draft_id]})).status_code == 201
+        assert (
+            await hr.post("/api/v1/trainings", json={**base, "course_ids": [draft_id]})
+        ).status_code == 201
     # A trainer may link their own draft, but not a course that does not exist.
-    assert (await client.post("/api/v1/trainings", json={**base, "course_ids": [draft_id]})).status_code == 201
+    assert (
+        await client.post("/api/v1/trainings", json={**base, "course_ids": [draft_id]})
+    ).status_code == 201
     missing = await client.post("/api/v1/trainings", json={**base, "course_ids": [9_999_999]})
     assert missing.status_code == 422 and missing.json()["error"]["field"] == "course_ids"
     assert await Training.count() == trainings_before + 2
