@@ -64,6 +64,7 @@ async def _course(*, watched: bool = True) -> int:
                 version=version_id,
                 employee=employee,
                 intervals=intervals,
+                watched_seconds=float(sum(end - start for start, end in intervals)),
                 completed=completed,
             )
         )
