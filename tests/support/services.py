@@ -93,7 +93,9 @@ def redis_server_url(data_dir: Path) -> tuple[str, subprocess.Popen[bytes] | Non
     if configured:
         return configured, None
     if tcp_open("127.0.0.1", 6379):
-        return "redis://127.0.0.1:6379/15", None
+        # A database of its own per test session (by process id): two sessions at once on one machine
+        # must not see each other's jobs or flush each other's queues.
+        return f"redis://127.0.0.1:6379/{2 + os.getpid() % 14}", None
     from backend.embedded import redis_start
 
     url, process = redis_start(data_dir)
