@@ -32,9 +32,13 @@ from backend.courses.access import (
 )
 from backend.courses.facts import course_facts, viewer_for
 from backend.courses.tables import Course, CourseVersion, CourseView, WatchProgress
+from backend.events.outbox import outbox_add, outbox_kick
 from backend.lib.db import unique_violation, write_transaction
 from backend.lib.errors import Conflict, NotFound, ValidationFailed
 from backend.lib.policy import Actor
+
+# Written in the transaction that first completes a course for a person (points award on it).
+EVENT_COURSE_COMPLETED = "course.completed"
 
 Interval = tuple[float, float]
 
@@ -305,6 +309,16 @@ async def _merge_into_row(
             )
         else:
             await WatchProgress.update(stored_values).where(WatchProgress.id == row["id"])
+        events = []
+        if completed and not (row and row["completed"]):  # completed just now: once per person and video
+            payload = {
+                "course_id": course_id,
+                "employee_id": employee_id,
+                "version_id": version_id,
+                "completed_at": moment.isoformat(),
+            }
+            events.append(await outbox_add(EVENT_COURSE_COMPLETED, payload))
+    await outbox_kick(events)
     return MyProgress(watched_ratio=ratio, completed=completed, position=position)
 
 

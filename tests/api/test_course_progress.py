@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -165,6 +166,12 @@ async def test_watching_ninety_percent_in_pieces_completes_once_and_for_good(cli
     assert again.json() == {"watched_ratio": 0.95, "completed": True}
     later = await WatchProgress.select().where(WatchProgress.course == course_id).first()
     assert later is not None and later["completed_at"] == row["completed_at"]
+    # Completion is announced once (points and reminders hang on it), not on every later report.
+    from backend.events.tables import OutboxEvent
+
+    events = await OutboxEvent.select(OutboxEvent.payload).where(OutboxEvent.kind == "course.completed")
+    payloads = [e["payload"] if isinstance(e["payload"], dict) else json.loads(e["payload"]) for e in events]
+    assert [(p["course_id"], p["employee_id"]) for p in payloads] == [(course_id, row["employee"])]
 
 
 async def test_replaying_the_same_part_does_not_raise_the_ratio(client: AppClient) -> None:
