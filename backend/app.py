@@ -29,6 +29,7 @@ from backend.lib.queue import queue_pool
 from backend.lib.runtime import Runtime, runtime_bind, runtime_peek
 from backend.lib.storage import storage_client, storage_ensure_bucket
 from backend.org.routes import OrgController
+from backend.points.routes import PointsController
 from backend.reflections.routes import ArchiveController, ReflectionController, TrainingController
 from backend.settings import Settings
 from backend.system.routes import healthz
@@ -86,6 +87,7 @@ def create_litestar(settings: Settings) -> Litestar:
             AttachmentController,
             UploadController,
             MediaController,
+            PointsController,
         ],
     )
     return Litestar(

@@ -17,5 +17,6 @@ APP_REGISTRY = AppRegistry(
         "backend.events.piccolo_app",
         "backend.reflections.piccolo_app",
         "backend.courses.piccolo_app",
+        "backend.points.piccolo_app",
     ]
 )

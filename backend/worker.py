@@ -20,6 +20,7 @@ from backend.lib.db import engine_bind, engine_close, engine_create, engine_open
 from backend.lib.queue import job_decode, job_encode, queue_redis_settings
 from backend.lib.runtime import Runtime, runtime_bind
 from backend.lib.storage import storage_client
+from backend.points.awards import POINTS_HANDLERS
 from backend.reflections.archive import archive_on_event
 from backend.settings import Settings
 
@@ -37,6 +38,9 @@ OUTBOX_HANDLERS: dict[str, list[Any]] = {
     **TRANSCODE_HANDLERS,
     EVENT_DEMO_MEDIA: [demo_media_on_event],
 }
+# Points awards ride the same events (after the handlers above); see backend.points.awards.
+for _kind, _handlers in POINTS_HANDLERS.items():
+    OUTBOX_HANDLERS[_kind] = [*OUTBOX_HANDLERS.get(_kind, []), *_handlers]
 
 
 def worker_create(
