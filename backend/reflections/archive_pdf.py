@@ -154,6 +154,10 @@ class _SourceFont:
     names: dict[int, str]
 
 
+# 2026-01-01 00:00 UTC in the OpenType clock (seconds since 1904-01-01).
+_FONT_TIMESTAMP = 3_850_070_400
+
+
 @functools.cache
 def _source_font() -> _SourceFont:
     data = resources.files(_FONT_PACKAGE).joinpath(_FONT_FILE).read_bytes()
@@ -219,6 +223,9 @@ def _subset_font(text: str) -> bytes:
     builder.font["glyf"] = glyf
     builder.font["loca"] = newTable("loca")
     builder.font.recalcBBoxes = False
+    # FontBuilder stamps head.created/modified with "now": a fixed stamp keeps the same version's PDF
+    # byte for byte the same, also when two renders fall on either side of a second.
+    builder.font["head"].created = builder.font["head"].modified = _FONT_TIMESTAMP
     builder.setupHorizontalMetrics(
         {name: (glyph.advance, glyph.bounds[0] if glyph.bounds else 0) for name, glyph in glyphs.items()}
     )
@@ -583,6 +590,8 @@ def archive_pdf_render(document: ArchiveDocument) -> bytes:
             # The glyphs carry their bounding boxes already: fpdf2's own subsetting need not decode
             # and re-encode every outline to recalculate them (that halves the time of output()).
             font_file.ttfont.recalcBBoxes = False
+            # fpdf2 saves its own subset too: keep head.modified, or a second boundary changes the bytes.
+            font_file.ttfont.recalcTimestamp = False
         try:
             pdf.add_page()
             writer = _Writer(pdf)
