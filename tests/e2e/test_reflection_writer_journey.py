@@ -101,7 +101,12 @@ def test_zhang_writes_online_and_offline_and_each_is_sent_once(
     page.get_by_role("button", name="删除第 1 张照片").wait_for()
     # Uploaded straight away (the server keeps it in the draft), with a progress bar meanwhile.
     page.get_by_role("status").filter(has_text="草稿已保存").wait_for()
-    draft = page.request.get(f"{base}/api/v1/assignments/{first['id']}").json()
+    # That status may still be the text's earlier save: wait (bounded) for the save with the photo.
+    for _ in range(80):
+        draft = page.request.get(f"{base}/api/v1/assignments/{first['id']}").json()
+        if draft["photo_ids"]:
+            break
+        page.wait_for_timeout(250)
     assert draft["state"] == "draft" and len(draft["photo_ids"]) == 1
 
     submit = page.get_by_role("button", name="提交", exact=True)
