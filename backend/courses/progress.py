@@ -338,23 +338,7 @@ async def progress_mine(
     course = await Course.select(Course.current_version_id).where(Course.id == course_id).first()
     if course is None or course["current_version_id"] is None:
         return MyProgress(**NO_PROGRESS)
-    row = (
-        await WatchProgress.select(
-            WatchProgress.intervals,
-            WatchProgress.completed,
-            WatchProgress.position,
-            WatchProgress.version.duration,
-        )
-        .where(
-            (WatchProgress.version == course["current_version_id"])
-            & (WatchProgress.employee == actor.employee_id)
-        )
-        .first()
-    )
-    if row is None:
-        return MyProgress(**NO_PROGRESS)
-    return MyProgress(
-        watched_ratio=ratio_watched(intervals_stored(row["intervals"]), float(row["version.duration"] or 0)),
-        completed=bool(row["completed"]),
-        position=float(row["position"] or 0.0),
-    )
+    from backend.courses.selectors import progress_of  # one read of a person's progress for both
+
+    mine = await progress_of(actor.employee_id, course["current_version_id"])
+    return MyProgress(watched_ratio=mine.watched_ratio, completed=mine.completed, position=mine.position)

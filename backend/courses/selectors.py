@@ -44,11 +44,13 @@ async def _ready_version(version_id: int | None) -> dict[str, Any] | None:
 
 async def progress_of(employee_id: int | None, version_id: int | None) -> ProgressOut:
     """A person's progress on a video version (nothing watched yet: zeros)."""
+    from backend.courses.progress import intervals_stored, ratio_watched
+
     if employee_id is None or version_id is None:
         return NO_PROGRESS
     row = (
         await WatchProgress.select(
-            WatchProgress.watched_seconds,
+            WatchProgress.intervals,
             WatchProgress.completed,
             WatchProgress.position,
             WatchProgress.version.duration,
@@ -58,10 +60,12 @@ async def progress_of(employee_id: int | None, version_id: int | None) -> Progre
     )
     if row is None:
         return NO_PROGRESS
-    duration = float(row["version.duration"] or 0.0)
-    ratio = min(1.0, float(row["watched_seconds"]) / duration) if duration > 0 else 0.0
     return ProgressOut(
-        watched_ratio=round(ratio, 4), completed=bool(row["completed"]), position=float(row["position"])
+        watched_ratio=ratio_watched(
+            intervals_stored(row["intervals"]), float(row["version.duration"] or 0.0)
+        ),
+        completed=bool(row["completed"]),
+        position=float(row["position"] or 0.0),
     )
 
 
