@@ -13,6 +13,16 @@ from webpush import VAPID
 PRIVATE_KEY_FILE = "vapid_private.pem"
 
 
+def b64url_decode(text: str) -> bytes:
+    """base64url with or without padding; ValueError when it is not base64url."""
+    if not text or any(ch not in _B64URL for ch in text):
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
+
+
 def application_server_key(private_pem: bytes) -> str:
     """The browser's applicationServerKey: the uncompressed public point, base64url without padding."""
     key = serialization.load_pem_private_key(private_pem, password=None)
