@@ -28,7 +28,10 @@ from backend.lib.http import error_response, provide_actor
 from backend.lib.queue import queue_pool
 from backend.lib.runtime import Runtime, runtime_bind, runtime_peek
 from backend.lib.storage import storage_client, storage_ensure_bucket
+from backend.notifications.push_routes import PushController
+from backend.notifications.routes import NotificationController
 from backend.org.routes import OrgController
+from backend.points.export_routes import PointsExportController
 from backend.points.routes import PointsController
 from backend.reflections.routes import ArchiveController, ReflectionController, TrainingController
 from backend.settings import Settings
@@ -88,6 +91,9 @@ def create_litestar(settings: Settings) -> Litestar:
             UploadController,
             MediaController,
             PointsController,
+            PointsExportController,
+            NotificationController,
+            PushController,
         ],
     )
     return Litestar(

@@ -153,9 +153,15 @@ async def demo_seed() -> bool:
                     department=departments[managed]["id"] if managed else None,
                 ).save()
     from backend.courses.demo import courses_demo_seed
+    from backend.notifications.demo import notifications_demo_seed
+    from backend.points.demo import points_demo_seed
     from backend.reflections.demo import reflections_demo_seed
 
     async with write_transaction(Department):
         await courses_demo_seed(dt.datetime.now(dt.UTC))
     await reflections_demo_seed()
+    # Points award the activity above (with the keys the worker's handlers use, so nothing twice),
+    # then notifications tell people about it.
+    await points_demo_seed()
+    await notifications_demo_seed()
     return True

@@ -18,5 +18,6 @@ APP_REGISTRY = AppRegistry(
         "backend.reflections.piccolo_app",
         "backend.courses.piccolo_app",
         "backend.points.piccolo_app",
+        "backend.notifications.piccolo_app",
     ]
 )

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from arq import cron
@@ -20,16 +21,19 @@ from backend.lib.db import engine_bind, engine_close, engine_create, engine_open
 from backend.lib.queue import job_decode, job_encode, queue_redis_settings
 from backend.lib.runtime import Runtime, runtime_bind
 from backend.lib.storage import storage_client
+from backend.notifications.handlers import NOTIFICATION_HANDLERS
+from backend.notifications.push_jobs import PUSH_JOB, push_sweep, push_worker_start, push_worker_stop
 from backend.points.awards import POINTS_HANDLERS
 from backend.reflections.archive import archive_on_event
 from backend.settings import Settings
 
-FUNCTIONS: list[Any] = [housekeeping_sessions, outbox_deliver, TRANSCODE_JOB]
+FUNCTIONS: list[Any] = [housekeeping_sessions, outbox_deliver, TRANSCODE_JOB, PUSH_JOB]
 CRON_JOBS = [
     cron(housekeeping_sessions, minute={7}, run_at_startup=False),  # hourly
     cron(outbox_sweep, run_at_startup=True),  # every minute: events a crash left behind
     cron(uploads_abort_idle, minute={23}, run_at_startup=False),  # hourly: uploads idle for 24 h
     cron(versions_stuck_sweep, minute={41}, run_at_startup=False),  # hourly: videos the queue lost
+    cron(push_sweep, run_at_startup=True),  # every minute: push deliveries due (quiet hours, retries)
 ]
 # What each outbox event sets off (handlers are idempotent: an event may arrive twice).
 OUTBOX_HANDLERS: dict[str, list[Any]] = {
@@ -40,6 +44,9 @@ OUTBOX_HANDLERS: dict[str, list[Any]] = {
 }
 # Points awards ride the same events (after the handlers above); see backend.points.awards.
 for _kind, _handlers in POINTS_HANDLERS.items():
+    OUTBOX_HANDLERS[_kind] = [*OUTBOX_HANDLERS.get(_kind, []), *_handlers]
+# Notifications ride the same events, after the awards; see backend.notifications.handlers.
+for _kind, _handlers in NOTIFICATION_HANDLERS.items():
     OUTBOX_HANDLERS[_kind] = [*OUTBOX_HANDLERS.get(_kind, []), *_handlers]
 
 
@@ -58,14 +65,17 @@ def worker_create(
             ctx["engine"] = engine
             storage = storage_client(settings.storage)
             runtime_bind(Runtime(settings=settings, storage=storage, queue=ctx["redis"]))
+        await push_worker_start(ctx)  # one HTTP client for every push job
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
+        await push_worker_stop(ctx)
         if "engine" in ctx:
             await engine_close(ctx["engine"])
 
     return Worker(
         functions=FUNCTIONS,
-        cron_jobs=CRON_JOBS,
+        # A copy per worker: arq marks "run at startup" on the job objects it is given.
+        cron_jobs=[copy.copy(job) for job in CRON_JOBS],
         redis_settings=queue_redis_settings(settings.redis.url),
         redis_pool=redis_pool,
         on_startup=on_startup,

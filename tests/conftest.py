@@ -192,6 +192,37 @@ async def demo(db: Any) -> None:
     assert await demo_seed()
 
 
+# The demo organisation seeds points too (rules, targets, awards, rewards): these tests start from
+# the organisation alone, so their numbers are exact.
+POINTS_TABLES = (
+    "redemption",
+    "reward",
+    "ledger_entry",
+    "point_year_total",
+    "point_profile",
+    "point_target",
+    "point_rule",
+    "point_settings",
+    "outbox_event",
+)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def points_clean(demo: None) -> None:
+    engine = Employee._meta.db
+    if engine.engine_type == "postgres":
+        await engine.run_ddl(f"TRUNCATE {', '.join(POINTS_TABLES)} RESTART IDENTITY")
+        return
+    # SQLite: the ledger's append-only triggers refuse DELETE; set them aside for the clean-up.
+    await engine.run_ddl("DROP TRIGGER IF EXISTS ledger_entry_no_delete")
+    for table in POINTS_TABLES:
+        await engine.run_ddl(f"DELETE FROM {table}")  # noqa: S608 - names above
+    await engine.run_ddl(
+        "CREATE TRIGGER ledger_entry_no_delete BEFORE DELETE ON ledger_entry "
+        "BEGIN SELECT RAISE(ABORT, 'ledger_entry is append-only: DELETE refused'); END"
+    )
+
+
 class AppClient(httpx.AsyncClient):
     """An HTTP client talking to the app in the test's own event loop (asyncpg pools are per loop)."""
 

@@ -11,6 +11,10 @@ transactions are serial already), so caps, cooldowns and, later, redemption bala
 what is committed. Awarding works inside a caller's transaction: Piccolo treats a nested
 `transaction()` as part of the outer one, and the lock is then held until the caller commits.
 
+Every real earning (points > 0: awarded or partial, never holds, releases or reversals) records the
+outbox event `points.credited` {employee_id, entry_id, points, kind, category} in the same
+transaction and hands it to the worker after the commit (notifications tell the person).
+
 Reversals are compensating entries ("reverse:<source key>", at most once) with the original's kind,
 category and time, so they correct the totals, caps and year of the original.
 """
@@ -22,14 +26,17 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from piccolo.query.functions.aggregate import Sum
+from piccolo.query.functions.aggregate import Max, Min, Sum
+from piccolo.querystring import QueryString
 
+from backend.events.outbox import outbox_add, outbox_kick
 from backend.lib.db import write_transaction
 from backend.lib.errors import NotFound, ValidationFailed
 from backend.points.facts import LOCK_LEDGER, org_zone, person_get, xact_lock
 from backend.points.rulebook import rule_for
 from backend.points.rules import (
     CATEGORIES,
+    CATEGORY_OTHER,
     CATEGORY_REDEMPTION,
     PER_HOUR_KINDS,
     PERIODS,
@@ -41,11 +48,13 @@ from backend.points.rules import (
     quantity_valid,
     year_bounds,
 )
-from backend.points.tables import LedgerEntry
+from backend.points.tables import LedgerEntry, PointYearTotal
 
 SOURCE_KEY_MAX = 190  # the column holds 200: room for the "reverse:" prefix
 REVERSE_PREFIX = "reverse:"
 NOTE_MAX = 500
+
+EVENT_POINTS_CREDITED = "points.credited"
 
 STATUS_AWARDED = "awarded"
 STATUS_PARTIAL = "partial"  # a cap left room for part of the points
@@ -53,7 +62,7 @@ STATUS_DUPLICATE = "duplicate"  # this source earned already
 STATUS_CAPPED = "capped"
 STATUS_COOLDOWN = "cooldown"
 STATUS_NO_RULE = "no_rule"
-STATUS_ZERO = "zero"  # the rule gives 0 points (e.g. a very short video at so much per hour)
+STATUS_ZERO = "zero"  # the rule gives 0 points
 
 
 @dataclass(frozen=True)
@@ -81,13 +90,82 @@ async def _exists(source_key: str) -> bool:
 
 
 async def entry_insert(**values: Any) -> int | None:
-    """Insert one entry; None when its source key is taken (the entry exists already)."""
-    rows = (
-        await LedgerEntry.insert(LedgerEntry(**values))
-        .on_conflict(target=LedgerEntry.source_key, action="DO NOTHING")
-        .returning(LedgerEntry.id)
-    )
+    """Insert one entry; None when its source key is taken (the entry exists already). An earning
+    entry (any category but redemption) is added to the person's yearly totals in the same
+    transaction (the caller's, when there is one)."""
+    async with write_transaction(LedgerEntry):
+        rows = (
+            await LedgerEntry.insert(LedgerEntry(**values))
+            .on_conflict(target=LedgerEntry.source_key, action="DO NOTHING")
+            .returning(LedgerEntry.id)
+        )
+        if rows and values["category"] != CATEGORY_REDEMPTION and values["points"]:
+            await _year_total_add(
+                int(values["employee"]), values["occurred_at"], values["category"], int(values["points"])
+            )
     return int(rows[0]["id"]) if rows else None
+
+
+def year_total_column(category: str) -> str:
+    """The PointYearTotal column of a category (a rule category; anything else counts as other)."""
+    return category if category in CATEGORIES else CATEGORY_OTHER
+
+
+async def _year_total_add(employee_id: int, occurred_at: dt.datetime, category: str, points: int) -> None:
+    column = year_total_column(category)  # one of a fixed set of names: safe to format in
+    year = occurred_at.astimezone(org_zone()).year
+    await PointYearTotal._meta.db.run_querystring(
+        QueryString(
+            f"INSERT INTO point_year_total (employee, year, total, {column}) VALUES ({{}}, {{}}, {{}}, {{}}) "  # noqa: S608 - a column name from CATEGORIES
+            "ON CONFLICT (employee, year) DO UPDATE SET "
+            f"total = point_year_total.total + excluded.total, {column} = point_year_total.{column} + excluded.{column}",
+            employee_id,
+            year,
+            points,
+            points,
+        )
+    )
+
+
+def _moment(value: Any) -> dt.datetime:
+    """A time from an aggregate: SQLite answers MIN()/MAX() of a timestamp as text."""
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+async def year_totals_rebuild() -> int:
+    """Recompute every person's yearly totals from the ledger; the number of rows written. For after
+    a bulk load into the ledger (benchmarks, imports) or a change of the organisation's time zone;
+    run it while nothing else writes points."""
+    named = [c for c in CATEGORIES if c != CATEGORY_OTHER]
+    sums = ", ".join(f"SUM(CASE WHEN category = '{c}' THEN points ELSE 0 END)" for c in named)
+    listed = ", ".join(f"'{c}'" for c in named)
+    zone = org_zone()
+    written = 0
+    async with write_transaction(LedgerEntry):
+        await PointYearTotal.delete(force=True)
+        span = await LedgerEntry.select(
+            Min(LedgerEntry.occurred_at).as_alias("first"), Max(LedgerEntry.occurred_at).as_alias("last")
+        ).where(LedgerEntry.category != CATEGORY_REDEMPTION)
+        if not span or span[0]["first"] is None:
+            return 0
+        first, last = (_moment(span[0][end]).astimezone(zone).year for end in ("first", "last"))
+        for year in range(first, last + 1):
+            start, end = year_bounds(year, zone)
+            rows = await PointYearTotal._meta.db.run_querystring(
+                QueryString(
+                    f"INSERT INTO point_year_total (employee, year, total, {', '.join(named)}, other) "  # noqa: S608 - names from CATEGORIES
+                    f"SELECT employee, {int(year)}, SUM(points), {sums}, "
+                    f"SUM(CASE WHEN category NOT IN ({listed}) THEN points ELSE 0 END) FROM ledger_entry "
+                    "WHERE category <> {} AND occurred_at >= {} AND occurred_at < {} GROUP BY employee "
+                    "RETURNING id",
+                    CATEGORY_REDEMPTION,
+                    start,
+                    end,
+                )
+            )
+            written += len(rows)
+    return written
 
 
 async def _earned(
@@ -161,6 +239,9 @@ async def award(
         return AwardResult(STATUS_DUPLICATE)
     person = await person_get(employee_id)
     zone = org_zone()
+    # Inside a caller's transaction the event is only committed with it: the sweep delivers it then.
+    nested = LedgerEntry._meta.db.transaction_exists()
+    event_id: int | None = None
     async with write_transaction(LedgerEntry):
         await xact_lock(LOCK_LEDGER, employee_id)
         if await _exists(source_key):
@@ -193,8 +274,21 @@ async def award(
             actor=actor_id,
             note=note.strip(),
         )
+        if entry_id is not None:
+            event_id = await outbox_add(
+                EVENT_POINTS_CREDITED,
+                {
+                    "employee_id": employee_id,
+                    "entry_id": entry_id,
+                    "points": allowed,
+                    "kind": kind,
+                    "category": rule.category,
+                },
+            )
     if entry_id is None:
         return AwardResult(STATUS_DUPLICATE)
+    if event_id is not None and not nested:
+        await outbox_kick([event_id])
     return AwardResult(STATUS_AWARDED if allowed == points else STATUS_PARTIAL, entry_id, allowed, rule.id)
 
 

@@ -1,16 +1,18 @@
-"""Points API: my points and ledger; HR's rules, presets, manual awards and reversals."""
+"""Points API: my points, ledger, progress and standings; targets, rules, presets, manual awards,
+reversals, the reward catalogue and redemptions."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from backend.lib.http import ActorDep
+from backend.lib.http import ActorDep, request_locale
 from backend.org.schemas import Page
 from backend.points.awards import award_manual, entry_reverse
+from backend.points.catalogue import redemptions_for_decision, redemptions_mine, reward_list, reward_update
 from backend.points.ledger import STATUS_AWARDED, STATUS_PARTIAL
 from backend.points.presets import preset_apply
 from backend.points.redemptions import (
@@ -25,20 +27,35 @@ from backend.points.schemas import (
     AwardOut,
     CreatedOut,
     DecisionIn,
+    DepartmentRateOut,
+    LeaderboardOut,
     LedgerEntryOut,
     PointsMeOut,
     PresetApplyIn,
     PresetOut,
+    PrivacyIn,
+    PrivacyOut,
+    RedemptionOut,
     ReverseIn,
     ReverseOut,
     RewardIn,
+    RewardOut,
+    RewardUpdateIn,
     RuleIn,
     RuleOut,
     RuleVersionIn,
+    TargetIn,
+    TargetOut,
+    TargetProgressOut,
+    TeamMemberOut,
 )
 from backend.points.selectors import ledger_page, points_me
+from backend.points.standings import BOARD_DEPARTMENT, department_rates, leaderboard, privacy_get, privacy_set
+from backend.points.targets import target_delete, target_list, target_progress, target_set, team_progress
 
 PageNo = Annotated[int, QueryParameter(ge=1, le=10_000)]
+YearQuery = Annotated[int | None, QueryParameter(ge=2000, le=2100)]
+IdQuery = Annotated[int | None, QueryParameter(ge=1, le=2**53)]
 
 
 class PointsController(Controller):
@@ -186,3 +203,116 @@ class PointsController(Controller):
     )
     async def fulfil(self, actor: ActorDep, redemption_id: FromPath[int]) -> None:
         await redemption_fulfil(actor=actor, redemption_id=redemption_id)
+
+    @get("/targets", summary="Annual targets (HR, auditors), newest year first; `year` for one year")
+    async def targets(self, actor: ActorDep, year: YearQuery = None) -> list[TargetOut]:
+        return await target_list(actor=actor, year=year)
+
+    @post("/targets", summary="Set the target of a year and scope (HR); the same scope again replaces it")
+    async def target_new(self, actor: ActorDep, data: JSONBody[TargetIn]) -> CreatedOut:
+        target_id = await target_set(
+            actor=actor,
+            year=data.year,
+            total=data.total,
+            mix=dict(data.mix),
+            department_id=data.department_id,
+            position_id=data.position_id,
+            level_id=data.level_id,
+        )
+        return CreatedOut(id=target_id)
+
+    @delete("/targets/{target_id:int}", summary="Remove a target (HR)")
+    async def target_remove(self, actor: ActorDep, target_id: FromPath[int]) -> None:
+        await target_delete(actor=actor, target_id=target_id)
+
+    @get(
+        "/progress", summary="Progress toward the year's target: mine, or a person's (HR, auditors, managers)"
+    )
+    async def progress(
+        self, actor: ActorDep, employee_id: IdQuery = None, year: YearQuery = None
+    ) -> TargetProgressOut:
+        return await target_progress(actor=actor, employee_id=employee_id, year=year)
+
+    @get("/team", summary="My team's progress, most behind first (managers: their subtrees; HR: everyone)")
+    async def team(
+        self,
+        actor: ActorDep,
+        year: YearQuery = None,
+        department_id: IdQuery = None,
+        behind_only: Annotated[bool, QueryParameter()] = False,
+        page: PageNo = 1,
+    ) -> Page[TeamMemberOut]:
+        return await team_progress(
+            actor=actor, year=year, department_id=department_id, behind_only=behind_only, page=page
+        )
+
+    @get("/leaderboard", summary="The department (mine) or organisation leaderboard of the year")
+    async def standings(
+        self,
+        request: Request[Any, Any, Any],
+        actor: ActorDep,
+        board: Annotated[str, QueryParameter(max_length=20)] = BOARD_DEPARTMENT,
+        year: YearQuery = None,
+        page: PageNo = 1,
+    ) -> LeaderboardOut:
+        return await leaderboard(
+            actor=actor, board=board, year=year, page=page, locale=request_locale(request, actor)
+        )
+
+    @get("/departments", summary="Target completion rates of the top-level departments")
+    async def departments(self, actor: ActorDep, year: YearQuery = None) -> list[DepartmentRateOut]:
+        return await department_rates(actor=actor, year=year)
+
+    @get("/privacy", summary="Whether I show as 匿名 (anonymous) on leaderboards")
+    async def privacy(self, actor: ActorDep) -> PrivacyOut:
+        return PrivacyOut(anonymous=await privacy_get(actor=actor))
+
+    @put("/privacy", summary="Show me as 匿名 (anonymous) on leaderboards, or by name")
+    async def privacy_change(self, actor: ActorDep, data: JSONBody[PrivacyIn]) -> PrivacyOut:
+        await privacy_set(actor=actor, anonymous=data.anonymous)
+        return PrivacyOut(anonymous=data.anonymous)
+
+    @get("/rewards", summary="The reward catalogue with stock left, my count and eligibility")
+    async def rewards(
+        self, actor: ActorDep, include_inactive: Annotated[bool, QueryParameter()] = False
+    ) -> list[RewardOut]:
+        return await reward_list(actor=actor, include_inactive=include_inactive)
+
+    @patch(
+        "/rewards/{reward_id:int}",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Change a reward (HR); active=false takes it out of the catalogue",
+    )
+    async def reward_change(
+        self, actor: ActorDep, reward_id: FromPath[int], data: JSONBody[RewardUpdateIn]
+    ) -> None:
+        await reward_update(
+            actor=actor,
+            reward_id=reward_id,
+            name=data.name,
+            cost=data.cost,
+            description=data.description,
+            stock=data.stock,
+            eligible_level_ids=data.eligible_level_ids,
+            eligible_department_ids=data.eligible_department_ids,
+            per_person_limit=data.per_person_limit,
+            active=data.active,
+        )
+
+    @get("/redemptions", summary="My redemptions, newest first")
+    async def redemptions(self, actor: ActorDep, page: PageNo = 1) -> Page[RedemptionOut]:
+        return await redemptions_mine(actor=actor, page=page)
+
+    @get(
+        "/redemptions/decisions",
+        summary="Redemptions to decide (default state=pending; repeat `state` for more), oldest first",
+    )
+    async def decisions(
+        self,
+        actor: ActorDep,
+        states: Annotated[list[str] | None, QueryParameter(name="state", max_items=4)] = None,
+        page: PageNo = 1,
+    ) -> Page[RedemptionOut]:
+        return await redemptions_for_decision(
+            actor=actor, states=tuple(states) if states else ("pending",), page=page
+        )

@@ -232,11 +232,18 @@ def target_pick(targets: Sequence[tuple[Scope, T]], person: Person) -> T | None:
 
 
 def award_points(rule_points: int, quantity: float, *, per_hour: bool) -> int:
-    """Points of one award: per unit (quantity 1) or per hour (quantity = hours), rounded half up."""
+    """Points of one award: per unit (quantity 1) or per hour (quantity = hours), rounded half up.
+
+    A per-hour award that rounds to 0 still earns 1 point when the rule gives points and something
+    was done (a 10-minute micro-course under 2 points/hour earns 1): finishing a short course counts.
+    """
     if not per_hour:
         return rule_points
     amount = Decimal(rule_points) * Decimal(str(quantity))
-    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    points = int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if points == 0 and rule_points > 0 and quantity > 0:
+        return 1
+    return points
 
 
 def quantity_valid(quantity: float) -> bool:
@@ -281,3 +288,77 @@ def cooldown_blocks(moment: dt.datetime, others: Iterable[dt.datetime], minutes:
         return False
     window = dt.timedelta(minutes=minutes)
     return any(abs(moment - other) < window for other in others)
+
+
+def mix_needs(total: int, mix: dict[str, int]) -> dict[str, int]:
+    """A target's points per category from its mix (percent): shares summing exactly to `total`
+    (largest remainder, ties in category order), so 100 % of the mix is reachable. Empty mix: {}."""
+    shares = {category: total * percent for category, percent in mix.items() if percent > 0}
+    needs = {category: share // 100 for category, share in shares.items()}
+    left = total - sum(needs.values())
+    order = {category: index for index, category in enumerate(CATEGORIES)}
+    by_remainder = sorted(shares, key=lambda c: (-(shares[c] % 100), order.get(c, len(order)), c))
+    for category in by_remainder[:left]:
+        needs[category] += 1
+    return needs
+
+
+@dataclass(frozen=True)
+class CategoryProgress:
+    category: str
+    earned: int
+    needed: int
+    missing: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a person is toward a target (None: no target applies)."""
+
+    target: int | None
+    earned: int
+    attainment_percent: int
+    missing: int
+    categories: tuple[CategoryProgress, ...]
+
+
+def progress_compute(
+    target: int | None, needs: dict[str, int], earned_by_category: dict[str, int]
+) -> Progress:
+    """With a mix, each category counts up to its share; without one, every earning counts.
+    The same arithmetic runs in SQL for teams (backend.points.targets): keep them in step."""
+    order = {category: index for index, category in enumerate(CATEGORIES)}
+    if needs:
+        categories = tuple(
+            CategoryProgress(
+                category,
+                min(earned_by_category.get(category, 0), needed),
+                needed,
+                max(needed - earned_by_category.get(category, 0), 0),
+            )
+            for category, needed in sorted(needs.items(), key=lambda item: order.get(item[0], len(order)))
+        )
+        earned = sum(item.earned for item in categories)
+    else:
+        categories = tuple(
+            CategoryProgress(category, points, 0, 0)
+            for category, points in sorted(
+                earned_by_category.items(), key=lambda item: order.get(item[0], len(order))
+            )
+            if points
+        )
+        earned = sum(earned_by_category.values())
+    if target is None:
+        return Progress(None, earned, 0, 0, categories)
+    attainment = 100 if earned >= target else max(earned, 0) * 100 // target
+    return Progress(target, earned, attainment, max(target - earned, 0), categories)
+
+
+def year_elapsed_percent(year: int, today: dt.date) -> int:
+    """The share of `year` gone by at the end of `today` (0 before it starts, 100 after it ends)."""
+    if year < today.year:
+        return 100
+    if year > today.year:
+        return 0
+    days = (dt.date(year + 1, 1, 1) - dt.date(year, 1, 1)).days
+    return today.timetuple().tm_yday * 100 // days

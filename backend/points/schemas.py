@@ -135,6 +135,8 @@ class PointsMeOut(Schema):
     target: int | None
     by_category: dict[str, int]
     rank_in_department: int | None
+    rank_in_organisation: int | None = None
+    anonymous: bool = False  # I chose to show as 匿名 on leaderboards
 
 
 class RewardIn(Schema):
@@ -153,3 +155,136 @@ class RewardIn(Schema):
 
 class DecisionIn(Schema):
     note: Note = ""
+
+
+Year = Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+
+
+class TargetIn(Schema):
+    year: Year
+    total: Wide
+    mix: Annotated[dict[str, Wide], msgspec.Meta(max_length=20)] = msgspec.field(default_factory=dict)
+    department_id: Id | None = None
+    position_id: Id | None = None
+    level_id: Id | None = None
+
+
+class TargetOut(Schema):
+    id: int
+    year: int
+    department: Ref | None
+    position: Ref | None
+    level: Ref | None
+    total: int
+    mix: dict[str, int]
+    updated_at: dt.datetime
+
+
+class CategoryProgressOut(Schema):
+    category: str
+    earned: int  # points earned in the category this year (capped at `needed` when a mix exists)
+    needed: int  # the category's share of the target (0 without a mix)
+    missing: int  # max(needed - earned, 0)
+
+
+class TargetProgressOut(Schema):
+    year: int
+    target: int | None
+    earned: int  # points counting toward the target
+    attainment_percent: int  # 0..100, floor
+    missing: int
+    categories: list[CategoryProgressOut]
+    expected_percent: int  # share of the year elapsed
+    behind: bool
+
+
+class TeamMemberOut(Schema):
+    employee: Ref
+    department: Ref | None
+    target: int | None
+    earned: int
+    attainment_percent: int
+    behind: bool
+    missing: int
+    categories: list[CategoryProgressOut]
+
+
+class LeaderRowOut(Schema):
+    rank: int
+    name: str  # the catalog's 匿名 for people who chose anonymity (except to themselves)
+    department: str | None
+    total: int
+    me: bool
+    anonymous: bool
+
+
+class LeaderboardOut(Schema):
+    year: int
+    board: str  # department | organisation
+    my_rank: int | None
+    my_total: int
+    people: int
+    page: int
+    pages: int
+    entries: list[LeaderRowOut]
+
+
+class DepartmentRateOut(Schema):
+    department: Ref
+    people: int
+    with_target: int
+    reached: int
+    rate_percent: int
+
+
+class PrivacyIn(Schema):
+    anonymous: bool
+
+
+class PrivacyOut(Schema):
+    anonymous: bool
+
+
+class RewardOut(Schema):
+    id: int
+    name: str
+    description: str
+    cost: int
+    stock_left: int | None  # null = unlimited
+    per_person_limit: int | None
+    my_count: int  # my redemptions of it that hold or spent points (pending, approved, fulfilled)
+    eligible: bool  # my level and department may redeem it
+    active: bool
+    eligible_level_ids: list[int]
+    eligible_department_ids: list[int]
+
+
+class RewardUpdateIn(Schema):
+    name: Annotated[str, msgspec.Meta(max_length=200)]
+    cost: Wide
+    description: Annotated[str, msgspec.Meta(max_length=5_000)] = ""
+    stock: Wide | None = None
+    eligible_level_ids: Annotated[list[Id], msgspec.Meta(max_length=100)] = msgspec.field(
+        default_factory=list
+    )
+    eligible_department_ids: Annotated[list[Id], msgspec.Meta(max_length=100)] = msgspec.field(
+        default_factory=list
+    )
+    per_person_limit: Wide | None = None
+    active: bool = True
+
+
+class RedemptionOut(Schema):
+    id: int
+    reward: Ref
+    employee: Ref
+    department: Ref | None
+    points: int
+    state: str
+    note: str
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+    decided_by: Ref | None
+    fulfilled_at: dt.datetime | None
+    can_decide: bool
+    can_fulfil: bool

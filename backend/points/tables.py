@@ -135,3 +135,36 @@ class Redemption(Table):
     fulfilled_at = Timestamptz(null=True, default=None)
     note = Varchar(length=500, default="")
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class PointProfile(Table):
+    """A person's points preferences: one row per person who changed one (no row = the defaults)."""
+
+    id = Serial(primary_key=True)
+    employee = ForeignKey(Employee, unique=True, on_delete=OnDelete.cascade)
+    # Shown as 匿名 on leaderboards to everyone else.
+    anonymous = Boolean(default=False)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class PointYearTotal(Table):
+    """Points earned per person and year (organisation time zone), in all and per category.
+
+    Derived from the ledger: `ledger.entry_insert` adds every earning entry (not holds or releases)
+    to its row in the same transaction, so leaderboards, ranks, team progress and completion rates
+    read one row per person instead of every entry. `ledger.year_totals_rebuild` recomputes it (after
+    a bulk load into the ledger, or when the organisation's time zone changes). Categories are the
+    rule categories (rules.CATEGORIES); anything else counts as "other".
+    """
+
+    id = Serial(primary_key=True)
+    employee = ForeignKey(Employee, on_delete=OnDelete.cascade)
+    year = Integer()
+    total = Integer(default=0)
+    course = Integer(default=0)
+    exam = Integer(default=0)
+    sharing = Integer(default=0)
+    mentoring = Integer(default=0)
+    workshop = Integer(default=0)
+    reflection = Integer(default=0)
+    other = Integer(default=0)

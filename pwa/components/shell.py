@@ -6,7 +6,8 @@ from typing import Any
 
 from reactpy import component, html
 
-from backend.lib.policy import ROLE_HR_ADMIN, ROLE_TRAINER, can_list_people
+from backend.lib.policy import ROLE_AUDITOR, ROLE_HR_ADMIN, ROLE_TRAINER, can_list_people
+from pwa.components.notification_widgets import bell_link, use_unread_count
 from pwa.context import UIContext
 
 # (tab key, href). Each tab's icon is drawn in app.css (`.appnav-item[data-tab=...]::before`), so a tab
@@ -37,6 +38,12 @@ def admin_links(ctx: UIContext) -> list[tuple[str, str]]:
         links.append(("reflections/grading", "/reflections/grading"))
     if actor.sees_whole_organisation or actor.managed_paths:
         links.append(("admin/archive", "/admin/archive"))
+    if actor.has(ROLE_HR_ADMIN) or actor.managed_paths:
+        links.append(("points/approvals", "/points/approvals"))
+    if actor.sees_whole_organisation or actor.managed_paths:
+        links.append(("points/team", "/points/team"))
+    if actor.has(ROLE_HR_ADMIN, ROLE_AUDITOR):
+        links.append(("admin/points_admin", "/admin/points"))
     return links
 
 
@@ -54,9 +61,13 @@ def _nav_link(key: str, href: str, label: str, *, active: str, admin: bool = Fal
 
 
 @component
-def AppShell(*, ctx: UIContext, active: str, title: str, children: Any) -> Any:
-    """Frame for signed-in pages. `active` is the tab (or admin page) to highlight."""
+def AppShell(*, ctx: UIContext, active: str, title: str, children: Any, bell_version: int = 0) -> Any:
+    """Frame for signed-in pages. `active` is the tab (or admin page) to highlight; `bell_version`
+    changes when a page marks notifications read, so the bell's badge reloads."""
+    unread = use_unread_count(ctx, version=bell_version)
     links = [_nav_link(key, href, ctx.t(f"nav.{key}"), active=active) for key, href in TABS]
+    # The bell sits before "me": its accessible name carries the unread count.
+    links.insert(len(TABS) - 1, bell_link(ctx, count=unread, active=active == "notifications"))
     admin = admin_links(ctx)
     if admin:
         # Wide screens only (app.css): on phones the Me page and the home page link to these.

@@ -1,4 +1,4 @@
-"""Me: profile, language, password, sign out."""
+"""Me: profile, language, push notifications, password, sign out."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from backend.accounts.selectors import me_get
 from backend.accounts.services import password_change
 from backend.lib.errors import AppError
 from backend.lib.i18n import locale_choose, translate
-from backend.lib.policy import actor_require
+from backend.lib.policy import Actor, actor_require
+from backend.notifications.kinds import CHANNEL_WEB_PUSH
+from backend.notifications.push_subscriptions import push_subscription_count
+from backend.notifications.selectors import organisation_settings
 from backend.org.services import employee_preferences_update
 from pwa.components.shell import AppShell, PageHeader, admin_links
 from pwa.components.widgets import (
@@ -24,6 +27,7 @@ from pwa.components.widgets import (
 )
 from pwa.context import use_app
 from pwa.hooks import use_async_value
+from pwa.routes import assets_version
 
 
 @component
@@ -112,6 +116,7 @@ def MePage() -> Any:
                     ),
                 ),
             ),
+            PushSection(),
             PasswordForm(on_saved=lambda: set_toast(ctx.t("me.password_saved"))),
             html.form(
                 {"method": "post", "action": "/auth/logout", "className": "card"},
@@ -187,4 +192,68 @@ def PasswordForm(*, on_saved: Any) -> Any:
             {"type": "submit", "className": "btn btn-primary", "disabled": busy},
             ctx.t("common.saving") if busy else ctx.t("me.password_save"),
         ),
+    )
+
+
+# Messages pwa/static/push.js shows in #push-status, by state.
+PUSH_STATES = ("on", "off", "working", "denied", "unsupported", "failed")
+
+
+async def _push_facts(actor: Actor) -> tuple[bool, int]:
+    """Whether the organisation sends pushes, and on how many devices I receive them."""
+    enabled = CHANNEL_WEB_PUSH in (await organisation_settings()).channels
+    return enabled, await push_subscription_count(actor=actor)
+
+
+@component
+def PushSection() -> Any:
+    """The push switch. pwa/static/push.js drives it in the browser: permission is asked only after
+    a tap (a server round trip would lose the tap), and an iPhone outside the Home Screen app gets
+    the explanation instead of a request. ReactPy leaves what the script changes alone."""
+    ctx = use_app()
+    actor = actor_require(ctx.actor)
+    facts = use_async_value(lambda: _push_facts(actor), [actor.account_id])
+    enabled, devices = facts if facts is not None else (True, 0)
+    return html.section(
+        {
+            "id": "push-panel",
+            "className": "card",
+            "aria-labelledby": "push-title",
+            **{
+                f"data-msg-{state}": ctx.t(
+                    f"push.state_{state}" if state in ("on", "off") else f"push.{state}"
+                )
+                for state in PUSH_STATES
+            },
+        },
+        html.h2({"id": "push-title"}, ctx.t("push.title")),
+        html.label(
+            {"className": "rf-switch-row", "htmlFor": "push-toggle"},
+            html.span({"className": "rf-switch-title"}, ctx.t("push.switch_label")),
+            html.input(
+                {
+                    "id": "push-toggle",
+                    "type": "checkbox",
+                    "role": "switch",
+                    "className": "rf-switch-input",
+                    "aria-describedby": "push-status push-hint",
+                    "disabled": True,  # until push.js knows what this browser can do
+                }
+            ),
+        ),
+        html.p({"id": "push-status", "className": "field-hint", "role": "status", "aria-live": "polite"}),
+        html.p({"id": "push-hint", "className": "field-hint"}, ctx.t("push.hint")),
+        html.p({"className": "field-hint"}, ctx.t("push.devices", count=devices)) if devices else "",
+        "" if enabled else html.p({"className": "field-hint", "role": "note"}, ctx.t("push.org_disabled")),
+        html.div(
+            {"id": "push-ios", "role": "note", "aria-labelledby": "push-ios-title", "hidden": True},
+            html.h3({"id": "push-ios-title"}, ctx.t("push.ios_title")),
+            html.p(ctx.t("push.ios_text")),
+            html.ol(
+                {"className": "ios-steps"},
+                *[html.li({"key": step}, ctx.t(f"push.ios_{step}")) for step in ("step1", "step2", "step3")],
+            ),
+        ),
+        html.p({"className": "field-hint"}, ctx.t("push.china_note")),
+        html.script({"key": "push-js", "src": f"/static/push.js?v={assets_version()}"}),
     )

@@ -367,6 +367,8 @@ self.addEventListener("push", (event) => {
   );
 });
 
+// The link (/api/v1/notifications/{id}/open) marks the message read and redirects to its page:
+// shown in an open window of the app when there is one, else in a new one.
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();
   const target = sameOriginUrl(event.notification.data && event.notification.data.url);
@@ -375,6 +377,16 @@ self.addEventListener("notificationclick", (event) => {
       const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
       const open = windows.find((client) => client.url === target);
       if (open) return open.focus();
+      const app = windows.find((client) => new URL(client.url).origin === self.location.origin);
+      if (app && "navigate" in app) {
+        try {
+          const focused = await app.focus();
+          const moved = await (focused || app).navigate(target);
+          if (moved) return moved;
+        } catch (error) {
+          /* not controlled by this worker yet: open a window instead */
+        }
+      }
       return self.clients.openWindow(target);
     })(),
   );

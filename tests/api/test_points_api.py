@@ -12,7 +12,7 @@ from backend.org.tables import EMPLOYEE_ACTIVE, Department, Employee
 from backend.points.facts import org_today
 from tests.conftest import AppClient, login
 
-pytestmark = pytest.mark.usefixtures("backend_name", "demo")
+pytestmark = pytest.mark.usefixtures("backend_name", "points_clean")
 
 CATEGORIES = {"course", "exam", "sharing", "mentoring", "workshop", "reflection", "other"}
 
@@ -53,10 +53,20 @@ async def manual(client: AppClient, employee_id: int, kind: str = "workshop_atte
 async def test_my_points_start_empty(client: AppClient) -> None:
     await login(client, "zhang")
     me = (await client.get("/api/v1/points/me")).json()
-    assert set(me) == {"balance", "year", "year_total", "target", "by_category", "rank_in_department"}
+    assert set(me) == {
+        "balance",
+        "year",
+        "year_total",
+        "target",
+        "by_category",
+        "rank_in_department",
+        "rank_in_organisation",
+        "anonymous",
+    }
     assert (me["balance"], me["year_total"], me["target"]) == (0, 0, None)
     assert set(me["by_category"]) == CATEGORIES and not any(me["by_category"].values())
-    assert me["rank_in_department"] == 1  # everyone at 0 shares the first place
+    assert me["rank_in_department"] == me["rank_in_organisation"] == 1  # everyone at 0 shares the first place
+    assert me["anonymous"] is False
     ledger = (await client.get("/api/v1/points/ledger")).json()
     assert (ledger["items"], ledger["total"], ledger["page"], ledger["pages"]) == ([], 0, 1, 1)
 

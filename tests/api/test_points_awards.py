@@ -31,7 +31,7 @@ from backend.reflections.selectors import assignments_mine
 from backend.reflections.services import submission_submit
 from tests.ui.harness import actor_named
 
-pytestmark = pytest.mark.usefixtures("backend_name", "demo")
+pytestmark = pytest.mark.usefixtures("backend_name", "points_clean")
 
 TEXT = "这次培训让我学会先倾听客户的真实需求，再给出方案，客户也更愿意和我多聊。" * 4
 
@@ -145,12 +145,13 @@ async def test_course_publication_and_completion_earn_once() -> None:
     row = await LedgerEntry.select().where(LedgerEntry.employee == zhang).first()
     assert row is not None and row["category"] == "course" and row["quantity"] == pytest.approx(1.5)
 
-    # a ten-minute video earns 2 x 1/6 h, rounded: 0 — nothing is written
+    # a ten-minute video earns 2 x 1/6 h, which rounds to 0: finishing it still earns 1 point, once
     short_course, (short,) = await _course(trainer, 600.0)
-    await points_on_course_completed(
-        {}, {"course_id": short_course, "employee_id": zhang, "version_id": short}
-    )
-    assert await balance(zhang) == 3
+    for _ in range(2):
+        await points_on_course_completed(
+            {}, {"course_id": short_course, "employee_id": zhang, "version_id": short}
+        )
+    assert await balance(zhang) == 4
     # a course or person that is gone is skipped, not retried forever
     await points_on_course_published({}, {"course_id": 999_999})
     await points_on_course_completed(
@@ -184,10 +185,14 @@ async def test_presets_are_idempotent_and_set_middle_manager_targets() -> None:
 
 
 async def test_the_worker_runs_the_points_handlers_after_the_others() -> None:
+    """Archives first, then awards, then notifications (which may tell of the award)."""
+    from backend.notifications.handlers import NOTIFICATION_HANDLERS
     from backend.reflections.archive import archive_on_event
     from backend.worker import OUTBOX_HANDLERS
 
-    assert OUTBOX_HANDLERS["submission.submitted"] == [archive_on_event, points_on_submission_submitted]
+    assert OUTBOX_HANDLERS["submission.submitted"][:2] == [archive_on_event, points_on_submission_submitted]
     for kind, handlers in POINTS_HANDLERS.items():
-        assert OUTBOX_HANDLERS[kind][-len(handlers) :] == handlers
+        after = NOTIFICATION_HANDLERS.get(kind, [])
+        chain = OUTBOX_HANDLERS[kind]
+        assert chain[len(chain) - len(after) - len(handlers) : len(chain) - len(after)] == handlers
     assert await Employee.count() > 0

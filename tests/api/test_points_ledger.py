@@ -29,7 +29,7 @@ from backend.points.rulebook import RuleTerms, rule_create, rule_list, rule_vers
 from backend.points.tables import LedgerEntry, PointRule
 from tests.ui.harness import actor_named
 
-pytestmark = pytest.mark.usefixtures("backend_name", "demo")
+pytestmark = pytest.mark.usefixtures("backend_name", "points_clean")
 
 JAN_1 = dt.date(2026, 1, 1)
 AT = dt.datetime(2026, 6, 1, 2, tzinfo=dt.UTC)  # 10:00 in Shanghai

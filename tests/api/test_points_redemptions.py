@@ -25,7 +25,7 @@ from backend.points.tables import LedgerEntry, Redemption
 from tests.conftest import AppClient, login
 from tests.ui.harness import actor_named
 
-pytestmark = pytest.mark.usefixtures("backend_name", "demo")
+pytestmark = pytest.mark.usefixtures("backend_name", "points_clean")
 
 
 async def earn(username: str, points: int) -> int:

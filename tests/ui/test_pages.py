@@ -59,14 +59,16 @@ async def test_home_in_chinese_with_tab_bar_and_todos(settings: Any) -> None:
             ("a", "courses"),
             ("a", "reflections"),
             ("a", "points"),
+            ("a", "notifications"),
             ("a", "me"),
         ]
-        assert [[child["tagName"] for child in tab["children"]] for tab in tabs] == [["span"]] * 5
+        assert [[child["tagName"] for child in tab["children"]] for tab in tabs] == [["span"]] * 6
         assert [str(tab["children"][0]["children"][0]) for tab in tabs] == [
             "首页",
             "课程",
             "心得",
             "积分",
+            "通知",
             "我的",
         ]
         current = [tab for tab in tabs if tab["attributes"].get("aria-current") == "page"]
@@ -85,6 +87,7 @@ async def test_the_shell_renders_one_navigation_for_all_screens(settings: Any) -
             "/courses",
             "/reflections",
             "/points",
+            "/notifications",
             "/me",
             "/admin/employees",
             "/admin/departments",
@@ -92,6 +95,9 @@ async def test_the_shell_renders_one_navigation_for_all_screens(settings: Any) -
             "/admin/trainings",
             "/reflections/grading",
             "/admin/archive",
+            "/points/approvals",
+            "/points/team",
+            "/admin/points",
         ]
         assert page.one(lambda n: "appnav-title" in n.get("attributes", {}).get("className", ""))[
             "children"
@@ -128,6 +134,8 @@ async def test_me_page_lists_admin_pages_for_those_who_have_them(settings: Any) 
             ("员工管理", "/admin/employees"),
             ("批改", "/reflections/grading"),
             ("心得归档", "/admin/archive"),
+            ("兑换审批", "/points/approvals"),
+            ("团队积分", "/points/team"),
         ]
     wang = await actor_named("wang")
     async with rendered_page("/me", settings=settings, actor=wang) as page:

@@ -16,13 +16,16 @@ from backend.points.rules import (
     cooldown_blocks,
     dates_overlap,
     kind_valid,
+    mix_needs,
     period_bounds,
+    progress_compute,
     rule_conflict,
     rule_pick,
     scope_matches,
     specificity,
     target_pick,
     year_bounds,
+    year_elapsed_percent,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -136,8 +139,15 @@ def test_periods_follow_the_organisations_time_zone() -> None:
 def test_per_hour_points_round_half_up() -> None:
     assert award_points(2, 1.5, per_hour=True) == 3
     assert award_points(2, 0.25, per_hour=True) == 1  # 0.5 rounds up
-    assert award_points(2, 0.2, per_hour=True) == 0
     assert award_points(10, 3.0, per_hour=False) == 10
+
+
+def test_a_short_course_earns_at_least_one_point() -> None:
+    # A 10-minute micro-course under 学分制's 2 points/hour: 0.33 rounds to 0, but it earns 1.
+    assert award_points(2, 10 / 60, per_hour=True) == 1
+    assert award_points(2, 0.2, per_hour=True) == 1
+    assert award_points(0, 0.2, per_hour=True) == 0  # a rule giving nothing still gives nothing
+    assert award_points(0, 3.0, per_hour=True) == 0
 
 
 def test_cooldown_looks_both_ways() -> None:
@@ -169,3 +179,44 @@ def test_targets_pick_the_most_specific() -> None:
 )
 def test_kinds(kind: str, valid: bool) -> None:
     assert kind_valid(kind) is valid
+
+
+def test_mix_shares_add_up_to_the_target() -> None:
+    assert mix_needs(100, {"course": 40, "exam": 30, "sharing": 20, "mentoring": 10}) == {
+        "course": 40,
+        "exam": 30,
+        "sharing": 20,
+        "mentoring": 10,
+    }
+    # 75 x (40, 30, 20, 10) % = 30, 22.5, 15, 7.5: the halves go to the first categories, summing to 75
+    assert mix_needs(75, {"course": 40, "exam": 30, "sharing": 20, "mentoring": 10}) == {
+        "course": 30,
+        "exam": 23,
+        "sharing": 15,
+        "mentoring": 7,
+    }
+    assert sum(mix_needs(7, {"course": 33, "exam": 33, "other": 34}).values()) == 7
+    assert mix_needs(100, {}) == {} and mix_needs(100, {"exam": 0, "course": 100}) == {"course": 100}
+
+
+def test_progress_caps_each_category_at_its_share() -> None:
+    progress = progress_compute(100, {"course": 40, "exam": 60}, {"course": 70, "exam": 20, "other": 9})
+    assert (progress.earned, progress.attainment_percent, progress.missing) == (60, 60, 40)
+    assert [(c.category, c.earned, c.needed, c.missing) for c in progress.categories] == [
+        ("course", 40, 40, 0),
+        ("exam", 20, 60, 40),
+    ]
+    free = progress_compute(50, {}, {"other": 9, "course": 70, "exam": 0})
+    assert (free.earned, free.attainment_percent, free.missing) == (79, 100, 0)
+    assert [c.category for c in free.categories] == ["course", "other"]  # category order, non-zero only
+    none = progress_compute(None, {}, {"course": 3})
+    assert (none.target, none.earned, none.attainment_percent, none.missing) == (None, 3, 0, 0)
+    assert progress_compute(3, {}, {"course": 1}).attainment_percent == 33  # floor
+
+
+def test_the_share_of_the_year_gone_by() -> None:
+    assert year_elapsed_percent(2026, dt.date(2026, 1, 1)) == 0
+    assert year_elapsed_percent(2026, dt.date(2026, 7, 2)) == 50  # day 183 of 365
+    assert year_elapsed_percent(2026, dt.date(2026, 12, 31)) == 100
+    assert year_elapsed_percent(2025, dt.date(2026, 3, 1)) == 100
+    assert year_elapsed_percent(2027, dt.date(2026, 3, 1)) == 0
