@@ -223,6 +223,16 @@ async def points_clean(demo: None) -> None:
     )
 
 
+@pytest_asyncio.fixture(loop_scope="session")
+async def notifications_clean(demo: None) -> None:
+    """The demo organisation without its notifications (the demo fills people's centres), for tests
+    that count what a change notifies."""
+    from backend.notifications.tables import Delivery, Notification
+
+    await Delivery.delete(force=True)
+    await Notification.delete(force=True)
+
+
 class AppClient(httpx.AsyncClient):
     """An HTTP client talking to the app in the test's own event loop (asyncpg pools are per loop)."""
 

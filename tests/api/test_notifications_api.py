@@ -11,7 +11,7 @@ from backend.notifications.services import notify
 from tests.conftest import AppClient, login
 from tests.ui.harness import actor_named
 
-pytestmark = pytest.mark.usefixtures("backend_name", "demo")
+pytestmark = pytest.mark.usefixtures("backend_name", "notifications_clean")
 
 
 async def employee_of(username: str) -> int:

@@ -29,7 +29,7 @@ from backend.reflections.peer import comment_add, reflection_like, reflection_un
 from backend.reflections.tables import Submission
 from tests.ui.harness import actor_named
 
-pytestmark = pytest.mark.usefixtures("backend_name", "demo")
+pytestmark = pytest.mark.usefixtures("backend_name", "notifications_clean")
 
 
 async def last_event_id() -> int:

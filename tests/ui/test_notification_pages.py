@@ -13,7 +13,7 @@ from backend.notifications.services import notify
 from backend.notifications.tables import Notification
 from tests.ui.harness import Node, Page, _text, actor_named, rendered_page
 
-pytestmark = pytest.mark.usefixtures("demo")
+pytestmark = pytest.mark.usefixtures("notifications_clean")
 
 
 def _attr(node: Node, name: str) -> Any:
