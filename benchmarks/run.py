@@ -1,7 +1,7 @@
 """Run the benchmarks: `python -m benchmarks.run [names...]` (`make bench` runs them all).
 
 Names: sqlite_engine, api_me, reactpy_sessions, reflections_feed, points, upload_memory, media_range,
-transcode (default: all, in that order). Prints each benchmark's figures as it goes and a summary
+transcode, push (default: all, in that order). Prints each benchmark's figures as it goes and a summary
 table at the end. Exits 1 when a benchmark could not run; a missed target is reported, not an error
 (timing never fails a build).
 """
@@ -27,6 +27,7 @@ BENCHMARKS = (
     "upload_memory",
     "media_range",
     "transcode",
+    "push",
 )
 
 

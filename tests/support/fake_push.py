@@ -168,17 +168,20 @@ class FakePushService:
         if reason:
             with self._lock:
                 self.rejected.append(reason)
+        text = (reason or "").encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
+                # A length lets the answer go out in one write (no wait for the client's delayed ACK).
                 "headers": [
                     (b"content-type", b"text/plain"),
+                    (b"content-length", str(len(text)).encode()),
                     *((k.encode(), v.encode()) for k, v in extra.items()),
                 ],
             }
         )
-        await send({"type": "http.response.body", "body": (reason or "").encode()})
+        await send({"type": "http.response.body", "body": text})
 
     def _handle(
         self, path: str, headers: dict[str, str], body: bytes, method: str
