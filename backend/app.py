@@ -28,7 +28,9 @@ from backend.lib.http import error_response, provide_actor
 from backend.lib.queue import queue_pool
 from backend.lib.runtime import Runtime, runtime_bind, runtime_peek
 from backend.lib.storage import storage_client, storage_ensure_bucket
+from backend.notifications.channels import ChannelController
 from backend.notifications.push_routes import PushController
+from backend.notifications.reminder_routes import ReminderController
 from backend.notifications.routes import NotificationController
 from backend.org.routes import OrgController
 from backend.points.export_routes import PointsExportController
@@ -94,6 +96,8 @@ def create_litestar(settings: Settings) -> Litestar:
             PointsExportController,
             NotificationController,
             PushController,
+            ChannelController,
+            ReminderController,
         ],
     )
     return Litestar(

@@ -154,6 +154,7 @@ async def demo_seed() -> bool:
                 ).save()
     from backend.courses.demo import courses_demo_seed
     from backend.notifications.demo import notifications_demo_seed
+    from backend.notifications.reminder_jobs import reminders_demo_seed
     from backend.points.demo import points_demo_seed
     from backend.reflections.demo import reflections_demo_seed
 
@@ -164,4 +165,5 @@ async def demo_seed() -> bool:
     # then notifications tell people about it.
     await points_demo_seed()
     await notifications_demo_seed()
+    await reminders_demo_seed()  # a scheduled HR reminder
     return True

@@ -21,20 +21,31 @@ from backend.lib.db import engine_bind, engine_close, engine_create, engine_open
 from backend.lib.queue import job_decode, job_encode, queue_redis_settings
 from backend.lib.runtime import Runtime, runtime_bind
 from backend.lib.storage import storage_client
+from backend.notifications.channel_senders import CHANNEL_JOB, channel_sweep
 from backend.notifications.handlers import NOTIFICATION_HANDLERS
 from backend.notifications.push_jobs import PUSH_JOB, push_sweep, push_worker_start, push_worker_stop
+from backend.notifications.reminder_jobs import (
+    REMINDER_HANDLERS,
+    REMINDER_JOBS,
+    due_reminders_scan,
+    reminders_send_due,
+)
 from backend.points.awards import POINTS_HANDLERS
 from backend.reflections.archive import archive_on_event
 from backend.settings import Settings
 
-FUNCTIONS: list[Any] = [housekeeping_sessions, outbox_deliver, TRANSCODE_JOB, PUSH_JOB]
+FUNCTIONS: list[Any] = [housekeeping_sessions, outbox_deliver, TRANSCODE_JOB, PUSH_JOB, CHANNEL_JOB]
 CRON_JOBS = [
     cron(housekeeping_sessions, minute={7}, run_at_startup=False),  # hourly
     cron(outbox_sweep, run_at_startup=True),  # every minute: events a crash left behind
     cron(uploads_abort_idle, minute={23}, run_at_startup=False),  # hourly: uploads idle for 24 h
     cron(versions_stuck_sweep, minute={41}, run_at_startup=False),  # hourly: videos the queue lost
     cron(push_sweep, run_at_startup=True),  # every minute: push deliveries due (quiet hours, retries)
+    cron(channel_sweep, run_at_startup=True),  # every minute: WeCom, DingTalk, e-mail deliveries due
+    cron(due_reminders_scan, run_at_startup=False),  # every minute: reflections due soon / overdue
+    cron(reminders_send_due, run_at_startup=True),  # every minute: scheduled HR reminders
 ]
+FUNCTIONS.extend(REMINDER_JOBS)
 # What each outbox event sets off (handlers are idempotent: an event may arrive twice).
 OUTBOX_HANDLERS: dict[str, list[Any]] = {
     "submission.submitted": [archive_on_event],
@@ -47,6 +58,10 @@ for _kind, _handlers in POINTS_HANDLERS.items():
     OUTBOX_HANDLERS[_kind] = [*OUTBOX_HANDLERS.get(_kind, []), *_handlers]
 # Notifications ride the same events, after the awards; see backend.notifications.handlers.
 for _kind, _handlers in NOTIFICATION_HANDLERS.items():
+    OUTBOX_HANDLERS[_kind] = [*OUTBOX_HANDLERS.get(_kind, []), *_handlers]
+
+# HR reminders sent now; see backend.notifications.reminder_jobs.
+for _kind, _handlers in REMINDER_HANDLERS.items():
     OUTBOX_HANDLERS[_kind] = [*OUTBOX_HANDLERS.get(_kind, []), *_handlers]
 
 

@@ -8,12 +8,20 @@ from backend.notifications.tables import (
     NotificationPreference,
     NotificationSettings,
     PushSubscription,
+    Reminder,
 )
 
 APP_CONFIG = AppConfig(
     app_name="notifications",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Notification, NotificationPreference, Delivery, NotificationSettings, PushSubscription],
+    table_classes=[
+        Notification,
+        NotificationPreference,
+        Delivery,
+        NotificationSettings,
+        PushSubscription,
+        Reminder,
+    ],
     migration_dependencies=["backend.org.piccolo_app"],
     commands=[],
 )

@@ -95,3 +95,28 @@ class PushSubscription(Table):
     expires_at = Timestamptz(null=True, default=None)  # the browser's expirationTime, if it gave one
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class Reminder(Table):
+    """A message HR (or a manager, for their subtree) sends to a target, now or at `send_at`.
+
+    The target is resolved when it is sent (people who submitted meanwhile are left out); the sender's
+    scope at composing time is kept so a scheduled reminder never reaches beyond it. Each recipient's
+    notification has the dedupe key "reminder:<id>": a repeated send notifies nobody twice.
+    """
+
+    id = Serial(primary_key=True)
+    title = Varchar(length=200)
+    body = Text(default="")
+    url = Varchar(length=500, default="")
+    # {"training_id", "not_submitted", "department_id", "position_id", "level_id", "employee_ids"}
+    target = JSON(default="{}")
+    # The sender's reach: everyone (HR), or the department subtrees they manage (materialised paths).
+    whole_organisation = Boolean(default=False)
+    scope_paths = JSON(default="[]")
+    send_at = Timestamptz(default=TimestamptzNow(), index=True)
+    state = Varchar(length=12, default="scheduled", index=True)  # scheduled | sent | cancelled
+    recipient_count = Integer(default=0)
+    created_by = ForeignKey(Employee, null=True, on_delete=OnDelete.set_null)
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)

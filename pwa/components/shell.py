@@ -44,6 +44,10 @@ def admin_links(ctx: UIContext) -> list[tuple[str, str]]:
         links.append(("points/team", "/points/team"))
     if actor.has(ROLE_HR_ADMIN, ROLE_AUDITOR):
         links.append(("admin/points_admin", "/admin/points"))
+    if actor.has(ROLE_HR_ADMIN) or actor.managed_paths:
+        links.append(("admin/reminders", "/admin/reminders"))
+    if actor.has(ROLE_HR_ADMIN, ROLE_AUDITOR):
+        links.append(("admin/notification_settings", "/admin/notifications/settings"))
     return links
 
 

@@ -45,6 +45,7 @@ from backend.notifications.quiet_hours import clock_text, org_zone
 from backend.notifications.services import notification_read, notify, quiet_hours_set
 from backend.notifications.tables import Delivery, NotificationSettings, PushSubscription
 from backend.org.tables import Employee
+from backend.reflections.tables import Assignment, Submission
 from backend.settings import Settings
 from backend.worker import worker_create
 from tests.support.fake_push import FakePushService, Received
@@ -102,6 +103,10 @@ async def world(settings: Settings, demo: None, push_service: FakePushService) -
     await queue.flushdb()
     previous = runtime_peek()
     runtime_bind(Runtime(settings=settings, storage=storage_client(settings.storage), queue=queue))
+    # No reflection is due near now, so the worker's due-soon scan pushes nothing of its own here.
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    await Assignment.update({Assignment.due_at: later}, force=True)
+    await Submission.update({Submission.due_at: later}).where(Submission.due_at.is_not_null())
     # The organisation sends pushes; no quiet hours unless a test sets them.
     await NotificationSettings.insert(
         NotificationSettings(

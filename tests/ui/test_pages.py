@@ -98,6 +98,8 @@ async def test_the_shell_renders_one_navigation_for_all_screens(settings: Any) -
             "/points/approvals",
             "/points/team",
             "/admin/points",
+            "/admin/reminders",
+            "/admin/notifications/settings",
         ]
         assert page.one(lambda n: "appnav-title" in n.get("attributes", {}).get("className", ""))[
             "children"
@@ -136,6 +138,7 @@ async def test_me_page_lists_admin_pages_for_those_who_have_them(settings: Any) 
             ("心得归档", "/admin/archive"),
             ("兑换审批", "/points/approvals"),
             ("团队积分", "/points/team"),
+            ("提醒", "/admin/reminders"),
         ]
     wang = await actor_named("wang")
     async with rendered_page("/me", settings=settings, actor=wang) as page:
