@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from backend.lib.http import ActorDep, request_locale
 from backend.org.schemas import Page
 from backend.points.awards import award_manual, entry_reverse
+from backend.points.bulk_awards import AwardBulkIn, AwardBulkOut, award_manual_bulk
 from backend.points.catalogue import redemptions_for_decision, redemptions_mine, reward_list, reward_update
 from backend.points.ledger import STATUS_AWARDED, STATUS_PARTIAL
 from backend.points.presets import preset_apply
@@ -145,6 +146,20 @@ class PointsController(Controller):
         )
         created = result.status in (STATUS_AWARDED, STATUS_PARTIAL)
         return Response(result, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+
+    @post(
+        "/awards/bulk",
+        summary="Award one activity to up to 1,000 people by hand (HR), e.g. a workshop's attendees",
+    )
+    async def award_bulk(self, actor: ActorDep, data: JSONBody[AwardBulkIn]) -> Response[AwardBulkOut]:
+        result = await award_manual_bulk(
+            actor=actor,
+            employee_ids=data.employee_ids,
+            kind=data.kind,
+            occurred_on=data.occurred_on,
+            note=data.note,
+        )
+        return Response(result, status_code=HTTP_201_CREATED if result.awarded else HTTP_200_OK)
 
     @post(
         "/entries/{entry_id:int}/reverse",

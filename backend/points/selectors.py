@@ -19,10 +19,10 @@ from piccolo.querystring import QueryString
 from backend.lib.errors import ValidationFailed
 from backend.lib.policy import Actor
 from backend.org.schemas import Page
-from backend.org.tables import EMPLOYEE_ACTIVE, Employee
+from backend.org.tables import EMPLOYEE_ACTIVE, Department, Employee
 from backend.points.access import employee_required, ledger_read_check
 from backend.points.facts import org_today, person_get
-from backend.points.ledger import balance, by_category, year_total
+from backend.points.ledger import balance, by_category, year_total, year_total_column
 from backend.points.rules import (
     CATEGORIES,
     Person,
@@ -308,3 +308,74 @@ async def ledger_page(
         .offset((page - 1) * page_size)
     )
     return Page.of(items=[_entry_out(row) for row in rows], page=page, page_size=page_size, total=total)
+
+
+def _counted(plan: TargetPlan) -> str:
+    """SQL for the points of a yearly-totals row `y` counting toward `plan` (rules.progress_compute;
+    the same arithmetic as targets.team_rows)."""
+    if not plan.needs:
+        return "COALESCE(y.total, 0)"
+    shares = []
+    for category, needed in plan.needs.items():
+        column = f"COALESCE(y.{year_total_column(category)}, 0)"  # a name from CATEGORIES
+        shares.append(f"CASE WHEN {column} < {int(needed)} THEN {column} ELSE {int(needed)} END")
+    return "(" + " + ".join(shares) + ")"
+
+
+def _in(column: str, ids: list[int]) -> str:
+    return f"{column} IN ({', '.join(str(int(id_)) for id_ in ids)})" if ids else "1 = 0"
+
+
+async def unit_rates(
+    plans: list[TargetPlan], *, year: int, units: list[tuple[int, str]]
+) -> dict[int, dict[str, int]]:
+    """Per department subtree (id, path; the first that holds a department counts it): active people,
+    those with a target, those who reached it. One statement grouped by department: which unit a
+    department belongs to and which departments a target's scope holds are decided here from the
+    departments' paths (a few hundred rows), so the database compares integers per person, never
+    paths."""
+    if not units:
+        return {}
+    departments = await Department.select(Department.id, Department.path)
+    unit_of: dict[int, int] = {}
+    for row in departments:
+        unit = next((id_ for id_, path in units if (row["path"] or "").startswith(path)), None)
+        if unit is not None:
+            unit_of[int(row["id"])] = unit
+    if not unit_of:
+        return {}
+    paths = {int(row["id"]): row["path"] or "" for row in departments}
+    conditions = []
+    for plan in plans:
+        parts = []
+        if plan.scope.department_id is not None:
+            prefix = plan.scope.department_path or "\0"
+            held = [id_ for id_ in unit_of if paths[id_].startswith(prefix)]
+            parts.append(_in("e.department", held))
+        if plan.scope.position_id is not None:
+            parts.append(f"e.position = {int(plan.scope.position_id)}")
+        if plan.scope.level_id is not None:
+            parts.append(f"e.level = {int(plan.scope.level_id)}")
+        conditions.append((plan, " AND ".join(parts) or "1 = 1"))
+    goal = "CAST(NULL AS INTEGER)"
+    earned = "COALESCE(y.total, 0)"
+    if conditions:
+        goal = f"CASE {' '.join(f'WHEN {c} THEN {int(p.total)}' for p, c in conditions)} ELSE NULL END"
+        earned = f"CASE {' '.join(f'WHEN {c} THEN {_counted(p)}' for p, c in conditions)} ELSE {earned} END"
+    rows = await _run(
+        "SELECT department, COUNT(*) AS people, COUNT(goal) AS with_target, "  # noqa: S608 - integers, names from CATEGORIES and placeholders only
+        "SUM(CASE WHEN goal IS NOT NULL AND earned >= goal THEN 1 ELSE 0 END) AS reached FROM "
+        f"(SELECT e.department AS department, {goal} AS goal, {earned} AS earned FROM employee e "
+        f"LEFT JOIN point_year_total y ON y.employee = e.id AND y.year = {int(year)} "
+        f"WHERE e.status = {{}} AND {_in('e.department', sorted(unit_of))}) people GROUP BY department",
+        EMPLOYEE_ACTIVE,
+    )
+    stats: dict[int, dict[str, int]] = {}
+    for row in rows:
+        counts = stats.setdefault(
+            unit_of[int(row["department"])], {"people": 0, "with_target": 0, "reached": 0}
+        )
+        counts["people"] += int(row["people"])
+        counts["with_target"] += int(row["with_target"])
+        counts["reached"] += int(row["reached"] or 0)
+    return stats

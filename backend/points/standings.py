@@ -20,11 +20,11 @@ from backend.points.selectors import (
     anonymous_of,
     department_board,
     organisation_board,
+    unit_rates,
     year_check,
     year_plans,
 )
 from backend.points.tables import PointProfile
-from backend.points.targets import unit_rates
 
 BOARD_DEPARTMENT = "department"
 BOARD_ORGANISATION = "organisation"

@@ -140,32 +140,6 @@ async def team_rows(
     return [], total
 
 
-async def unit_rates(
-    plans: list[TargetPlan], *, year: int, units: list[tuple[int, str]]
-) -> dict[int, dict[str, int]]:
-    """Per department subtree (id, path): active people, those with a target, those who reached it."""
-    if not units:
-        return {}
-    sql = Statement()
-    text = _progress_cte(sql, plans, year, [path for _id, path in units])
-    unit = " ".join(f"WHEN department_path LIKE {sql.arg(path + '%')} THEN {int(id_)}" for id_, path in units)
-    text += (
-        "SELECT unit, COUNT(*) AS people, COUNT(goal) AS with_target, "  # noqa: S608 - integers and placeholders only
-        "SUM(CASE WHEN goal IS NOT NULL AND earned >= goal THEN 1 ELSE 0 END) AS reached "
-        f"FROM (SELECT CASE {unit} ELSE NULL END AS unit, goal, earned FROM progress) units "
-        "WHERE unit IS NOT NULL GROUP BY unit"
-    )
-    rows = await Employee._meta.db.run_querystring(QueryString(text, *sql.args))
-    return {
-        int(row["unit"]): {
-            "people": int(row["people"]),
-            "with_target": int(row["with_target"]),
-            "reached": int(row["reached"] or 0),
-        }
-        for row in rows
-    }
-
-
 def _ref(row: dict[str, Any], name: str) -> Ref | None:
     return Ref(id=row[name], name=row[f"{name}_name"] or "") if row[name] is not None else None
 
