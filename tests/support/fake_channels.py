@@ -21,7 +21,6 @@ import hashlib
 import hmac
 import json
 import os
-import socket
 import threading
 import time
 from collections import defaultdict, deque
@@ -31,7 +30,7 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import parse_qs
 
-import uvicorn
+from tests.support.loopback_http import LoopbackHttp
 
 SIGN_WINDOW_MS = 3600 * 1000
 
@@ -72,8 +71,7 @@ class FakeRobots:
     secrets: dict[str, str] = field(default_factory=dict)  # DingTalk token → secret
     wecom_keys: set[str] = field(default_factory=set)
     port: int = 0
-    _server: uvicorn.Server | None = None
-    _thread: threading.Thread | None = None
+    _loopback: LoopbackHttp | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -160,29 +158,13 @@ class FakeRobots:
         await send({"type": "http.response.body", "body": json.dumps(answer).encode()})
 
     def start(self) -> FakeRobots:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self, log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        server = self._server
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(server.serve(sockets=[sock])), name="fake-robots", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the fake robots did not start")
-            time.sleep(0.02)
+        self._loopback = LoopbackHttp(self, name="fake-robots")
+        self.port = self._loopback.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        if self._loopback is not None:
+            self._loopback.stop()
 
 
 # ---- SMTP ------------------------------------------------------------------------------------

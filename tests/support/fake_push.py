@@ -9,11 +9,9 @@ exactly what the browser would show. Scripted answers (410, 429 with Retry-After
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
-import socket
 import struct
 import threading
 import time
@@ -22,12 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
-import uvicorn
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from tests.support.loopback_http import LoopbackHttp
 
 URGENCIES = ("very-low", "low", "normal", "high")
 
@@ -105,8 +104,7 @@ class FakePushService:
     scripted: dict[str, deque[tuple[int, dict[str, str]]]] = field(default_factory=lambda: defaultdict(deque))
     keys: dict[str, BrowserKeys] = field(default_factory=dict)
     port: int = 0
-    _server: uvicorn.Server | None = None
-    _thread: threading.Thread | None = None
+    _loopback: LoopbackHttp | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -222,26 +220,10 @@ class FakePushService:
         return 201, {}, ""
 
     def start(self) -> FakePushService:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self, log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        server = self._server
-        self._thread = threading.Thread(
-            target=lambda: asyncio.run(server.serve(sockets=[sock])), name="fake-push", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the fake push service did not start")
-            time.sleep(0.02)
+        self._loopback = LoopbackHttp(self, name="fake-push")
+        self.port = self._loopback.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        if self._loopback is not None:
+            self._loopback.stop()
