@@ -156,6 +156,19 @@ def manual_source_key(
     return f"{MANUAL_PREFIX}{kind}:{employee_id}:{occurred_on.isoformat()}:{digest}"
 
 
+def manual_kind_check(kind: str, occurred_on: dt.date) -> str:
+    """What HR may award by hand: a valid kind that no event awards, on a day not after today.
+    Returns the kind without surrounding spaces."""
+    kind = kind.strip()
+    if not kind_valid(kind):
+        raise ValidationFailed("error.points_kind_invalid", field="kind", kind=kind[:40])
+    if kind in AUTOMATIC_KINDS:
+        raise ValidationFailed("error.points_kind_automatic", field="kind", kind=kind)
+    if occurred_on > org_today():
+        raise ValidationFailed("error.points_date_future", field="occurred_on")
+    return kind
+
+
 async def award_manual(
     *,
     actor: Actor | None,
@@ -167,13 +180,7 @@ async def award_manual(
 ) -> AwardOut:
     """HR awards an activity outside the app (workshop, exam, sharing, mentoring, a custom kind)."""
     actor = manual_award_check(actor, employee_id=employee_id)
-    kind = kind.strip()
-    if not kind_valid(kind):
-        raise ValidationFailed("error.points_kind_invalid", field="kind", kind=kind[:40])
-    if kind in AUTOMATIC_KINDS:
-        raise ValidationFailed("error.points_kind_automatic", field="kind", kind=kind)
-    if occurred_on > org_today():
-        raise ValidationFailed("error.points_date_future", field="occurred_on")
+    kind = manual_kind_check(kind, occurred_on)
     if source_key is not None and not 0 < len(source_key.strip()) <= MANUAL_KEY_MAX:
         raise ValidationFailed("error.points_source_key_invalid", field="source_key", max=MANUAL_KEY_MAX)
     key = manual_source_key(

@@ -18,11 +18,10 @@ from backend.lib.errors import PermissionDenied, ValidationFailed
 from backend.lib.policy import Actor
 from backend.lib.schema import Schema
 from backend.points.access import points_admin_check
-from backend.points.awards import AUTOMATIC_KINDS, manual_source_key
-from backend.points.facts import local_noon, org_today
+from backend.points.awards import manual_kind_check, manual_source_key
+from backend.points.facts import local_noon
 from backend.points.ledger import STATUS_AWARDED, STATUS_NO_RULE, STATUS_PARTIAL
 from backend.points.ledger_batch import BATCH_MAX, AwardRequest, ledger_award_batch
-from backend.points.rules import kind_valid
 from backend.points.schemas import AwardOut, Id, Kind, Note
 
 
@@ -53,13 +52,7 @@ async def award_manual_bulk(
         raise ValidationFailed("error.points_out_of_range", field="employee_ids", min=1, max=BATCH_MAX)
     if actor.employee_id is not None and actor.employee_id in employee_ids:
         raise PermissionDenied("error.points_self_award")
-    kind = kind.strip()
-    if not kind_valid(kind):
-        raise ValidationFailed("error.points_kind_invalid", field="kind", kind=kind[:40])
-    if kind in AUTOMATIC_KINDS:
-        raise ValidationFailed("error.points_kind_automatic", field="kind", kind=kind)
-    if occurred_on > org_today():
-        raise ValidationFailed("error.points_date_future", field="occurred_on")
+    kind = manual_kind_check(kind, occurred_on)
     keys = [
         manual_source_key(employee_id=employee_id, kind=kind, occurred_on=occurred_on, note=note, given=None)
         for employee_id in employee_ids
