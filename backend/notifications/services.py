@@ -15,7 +15,7 @@ from backend.lib.db import write_transaction
 from backend.lib.errors import NotFound, ValidationFailed
 from backend.lib.policy import ROLE_HR_ADMIN, Actor, actor_require, require_role
 from backend.notifications.kinds import CHANNEL_IN_APP, CHANNEL_WEB_PUSH, KINDS, OUTSIDE_CHANNELS
-from backend.notifications.push_jobs import push_kick_notifications
+from backend.notifications.push_jobs import push_kick_deliveries
 from backend.notifications.quiet_hours import QuietHours, clock_parse, clock_text, quiet_hours_release
 from backend.notifications.selectors import organisation_settings, preferences_disabled
 from backend.notifications.tables import (
@@ -90,6 +90,7 @@ async def notify(
     created: list[int] = []
     for start in range(0, len(people), CHUNK):
         chunk = people[start : start + CHUNK]
+        push_now: list[int] = []
         async with write_transaction(Notification):
             rows = (
                 await Notification.insert(
@@ -114,17 +115,20 @@ async def notify(
                 .returning(Notification.id, Notification.employee)
             )
             if rows and wanted:
-                await _deliveries_plan(rows, kind=kind, channels=wanted, not_before=release)
+                planned = await _deliveries_plan(rows, kind=kind, channels=wanted, not_before=release)
+                if release <= now:
+                    push_now = planned.get(CHANNEL_WEB_PUSH, [])
         created.extend(int(row["id"]) for row in rows)
-    if created and CHANNEL_WEB_PUSH in wanted:  # committed: push what is due now without waiting
-        await push_kick_notifications(created)
+        # Committed: the worker sends this chunk's pushes while the next chunk is written.
+        await push_kick_deliveries(push_now)
     return created
 
 
 async def _deliveries_plan(
     rows: list[dict[str, Any]], *, kind: str, channels: Sequence[str], not_before: dt.datetime
-) -> None:
-    """A pending delivery per new notification and channel, unless the person turned it off."""
+) -> dict[str, list[int]]:
+    """A pending delivery per new notification and channel, unless the person turned it off.
+    Returns the new deliveries' ids by channel."""
     off = await preferences_disabled([int(row["employee"]) for row in rows], kind=kind, channels=channels)
     deliveries = [
         Delivery(
@@ -137,8 +141,16 @@ async def _deliveries_plan(
         for channel in channels
         if (int(row["employee"]), channel) not in off
     ]
+    planned: dict[str, list[int]] = {}
     if deliveries:
-        await Delivery.insert(*deliveries).on_conflict(target=Delivery.unique_key, action="DO NOTHING")
+        inserted = (
+            await Delivery.insert(*deliveries)
+            .on_conflict(target=Delivery.unique_key, action="DO NOTHING")
+            .returning(Delivery.id, Delivery.channel)
+        )
+        for row in inserted:
+            planned.setdefault(str(row["channel"]), []).append(int(row["id"]))
+    return planned
 
 
 def _employee_of(actor: Actor | None) -> int:

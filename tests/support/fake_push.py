@@ -5,10 +5,13 @@ with `k`, whose `aud` is the endpoint's origin without the port (webpush drops i
 and whose `exp` lies within 24 h; `Content-Encoding: aes128gcm`, a `TTL` and a valid `Urgency`. The body
 is decrypted (RFC 8188/8291) with the browser keys the test made for the subscription, so a test sees
 exactly what the browser would show. Scripted answers (410, 429 with Retry-After, 500) per endpoint.
+A held endpoint leaves its requests unanswered (a push service that hangs) until `release()`; a held
+request is never counted as received: once released it is answered 503.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -103,6 +106,8 @@ class FakePushService:
     rejected: list[str] = field(default_factory=list)  # why a request was refused (protocol errors)
     scripted: dict[str, deque[tuple[int, dict[str, str]]]] = field(default_factory=lambda: defaultdict(deque))
     keys: dict[str, BrowserKeys] = field(default_factory=dict)
+    held: set[str] = field(default_factory=set)  # endpoint ids whose requests hang until release()
+    waiting: int = 0  # requests hanging right now
     port: int = 0
     _loopback: LoopbackHttp | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -124,6 +129,15 @@ class FakePushService:
     def answer(self, endpoint_id: str, status: int, headers: dict[str, str] | None = None) -> None:
         """The next request to this endpoint gets `status` (then back to 201)."""
         self.scripted[endpoint_id].append((status, headers or {}))
+
+    def hold(self, endpoint_id: str) -> None:
+        with self._lock:
+            self.held.add(endpoint_id)
+
+    def release(self) -> None:
+        """Stop holding: hanging requests get a 503 (and count as not received)."""
+        with self._lock:
+            self.held.clear()
 
     def for_endpoint(self, endpoint_id: str) -> list[Received]:
         with self._lock:
@@ -162,7 +176,10 @@ class FakePushService:
                 break
         headers = {name.decode().lower(): value.decode() for name, value in scope["headers"]}
         path: str = scope["path"]
-        status, extra, reason = self._handle(path, headers, body, scope["method"])
+        if path.removeprefix("/push/") in self.held:
+            status, extra, reason = await self._hang(path.removeprefix("/push/"))
+        else:
+            status, extra, reason = self._handle(path, headers, body, scope["method"])
         if reason:
             with self._lock:
                 self.rejected.append(reason)
@@ -180,6 +197,18 @@ class FakePushService:
             }
         )
         await send({"type": "http.response.body", "body": text})
+
+    async def _hang(self, endpoint_id: str) -> tuple[int, dict[str, str], str]:
+        with self._lock:
+            self.waiting += 1
+        try:
+            # Held and released from the test's thread: polled, as an asyncio.Event is not thread-safe.
+            while endpoint_id in self.held:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        finally:
+            with self._lock:
+                self.waiting -= 1
+        return 503, {}, ""
 
     def _handle(
         self, path: str, headers: dict[str, str], body: bytes, method: str
