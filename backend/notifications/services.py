@@ -11,7 +11,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from backend.lib.db import write_transaction
+from piccolo.utils.encoding import dump_json
+
+from backend.lib.db import rows_insert, write_transaction
 from backend.lib.errors import NotFound, ValidationFailed
 from backend.lib.policy import ROLE_HR_ADMIN, Actor, actor_require, require_role
 from backend.notifications.kinds import CHANNEL_IN_APP, CHANNEL_WEB_PUSH, KINDS, OUTSIDE_CHANNELS
@@ -27,6 +29,32 @@ from backend.notifications.tables import (
 from backend.org.tables import EMPLOYEE_ACTIVE, Employee
 
 CHUNK = 500  # rows per statement when a notification fans out to many people
+# (column, PostgreSQL type): what notify writes, with plain SQL (see rows_insert).
+_NOTIFICATION_COLUMNS = (
+    ("employee", "int"),
+    ("kind", "text"),
+    ("message_key", "text"),
+    ("params", "json"),
+    ("title", "text"),
+    ("body", "text"),
+    ("url", "text"),
+    ("source", "text"),
+    ("dedupe_key", "text"),
+    ("created_at", "timestamptz"),
+    ("updated_at", "timestamptz"),
+)
+_DELIVERY_COLUMNS = (
+    ("notification", "int"),
+    ("channel", "text"),
+    ("target", "text"),
+    ("unique_key", "text"),
+    ("state", "text"),
+    ("attempts", "int"),
+    ("not_before", "timestamptz"),
+    ("last_error", "text"),
+    ("created_at", "timestamptz"),
+    ("updated_at", "timestamptz"),
+)
 TITLE_MAX = 200
 SETTINGS_ROW_ID = 1
 
@@ -87,35 +115,37 @@ async def notify(
     wanted = [c for c in (settings.channels if channels is None else channels) if c in OUTSIDE_CHANNELS]
     now = utc_now()
     release = quiet_hours_release(max(not_before or now, now), settings.quiet_hours)
+    params_json = dump_json(dict(params or {}))
     created: list[int] = []
     for start in range(0, len(people), CHUNK):
         chunk = people[start : start + CHUNK]
         push_now: list[int] = []
         async with write_transaction(Notification):
-            rows = (
-                await Notification.insert(
-                    *[
-                        Notification(
-                            employee=person,
-                            kind=kind,
-                            message_key=key,
-                            params=dict(params or {}),
-                            title=title[:TITLE_MAX],
-                            body=body,
-                            url=url,
-                            source=source[:100],
-                            dedupe_key=dedupe_key_for(person, dedupe_key),
-                            created_at=now,
-                            updated_at=now,
-                        )
-                        for person in chunk
-                    ]
-                )
-                .on_conflict(target=Notification.dedupe_key, action="DO NOTHING")
-                .returning(Notification.id, Notification.employee)
+            rows = await rows_insert(
+                Notification,
+                _NOTIFICATION_COLUMNS,
+                [
+                    (
+                        person,
+                        kind,
+                        key,
+                        params_json,
+                        title[:TITLE_MAX],
+                        body,
+                        url,
+                        source[:100],
+                        dedupe_key_for(person, dedupe_key),
+                        now,
+                        now,
+                    )
+                    for person in chunk
+                ],
+                "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, employee",
             )
             if rows and wanted:
-                planned = await _deliveries_plan(rows, kind=kind, channels=wanted, not_before=release)
+                planned = await _deliveries_plan(
+                    rows, kind=kind, channels=wanted, not_before=release, now=now
+                )
                 if release <= now:
                     push_now = planned.get(CHANNEL_WEB_PUSH, [])
         created.extend(int(row["id"]) for row in rows)
@@ -125,31 +155,28 @@ async def notify(
 
 
 async def _deliveries_plan(
-    rows: list[dict[str, Any]], *, kind: str, channels: Sequence[str], not_before: dt.datetime
+    rows: list[dict[str, Any]],
+    *,
+    kind: str,
+    channels: Sequence[str],
+    not_before: dt.datetime,
+    now: dt.datetime,
 ) -> dict[str, list[int]]:
     """A pending delivery per new notification and channel, unless the person turned it off.
     Returns the new deliveries' ids by channel."""
     off = await preferences_disabled([int(row["employee"]) for row in rows], kind=kind, channels=channels)
-    deliveries = [
-        Delivery(
-            notification=row["id"],
-            channel=channel,
-            unique_key=f"{row['id']}:{channel}",
-            not_before=not_before,
-        )
+    rows_planned = [
+        (row["id"], channel, "", f"{row['id']}:{channel}", "pending", 0, not_before, "", now, now)
         for row in rows
         for channel in channels
         if (int(row["employee"]), channel) not in off
     ]
     planned: dict[str, list[int]] = {}
-    if deliveries:
-        inserted = (
-            await Delivery.insert(*deliveries)
-            .on_conflict(target=Delivery.unique_key, action="DO NOTHING")
-            .returning(Delivery.id, Delivery.channel)
-        )
-        for row in inserted:
-            planned.setdefault(str(row["channel"]), []).append(int(row["id"]))
+    inserted = await rows_insert(
+        Delivery, _DELIVERY_COLUMNS, rows_planned, "ON CONFLICT (unique_key) DO NOTHING RETURNING id, channel"
+    )
+    for row in inserted:
+        planned.setdefault(str(row["channel"]), []).append(int(row["id"]))
     return planned
 
 

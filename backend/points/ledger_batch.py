@@ -27,7 +27,8 @@ from piccolo.querystring import QueryString
 from piccolo.utils.encoding import dump_json
 
 from backend.events.outbox import outbox_kick
-from backend.lib.db import write_transaction
+from backend.events.tables import OutboxEvent
+from backend.lib.db import rows_insert, write_transaction
 from backend.lib.errors import NotFound, ValidationFailed
 from backend.org.tables import Employee
 from backend.points.facts import LOCK_LEDGER, org_zone
@@ -60,7 +61,7 @@ from backend.points.rules import (
     quantity_valid,
     rule_pick,
 )
-from backend.points.tables import LedgerEntry
+from backend.points.tables import LedgerEntry, PointYearTotal
 
 BATCH_MAX = 1_000
 
@@ -308,35 +309,12 @@ _ENTRY_COLUMNS = (
 _EVENT_COLUMNS = (("kind", "text"), ("payload", "json"), ("created_at", "timestamptz"), ("attempts", "int"))
 
 
-async def _rows_insert(
-    table: str, columns: Sequence[tuple[str, str]], rows: list[tuple[Any, ...]], tail: str
-) -> list[dict[str, Any]]:
-    """One INSERT of many rows, with plain SQL: Piccolo's per-row objects and query building cost
-    far more than the statement. PostgreSQL takes one array per column (UNNEST: a dozen parameters
-    whatever the number of rows); SQLite a VALUES list."""
-    names = ", ".join(name for name, _type in columns)
-    engine = LedgerEntry._meta.db
-    if engine.engine_type == "postgres":
-        arrays = ", ".join(f"{{}}::{type_}[]" for _name, type_ in columns)
-        text = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}"  # noqa: S608 - names above
-        return list(
-            await engine.run_querystring(
-                QueryString(text, *(list(values) for values in zip(*rows, strict=True)))
-            )
-        )
-    row = "(" + ", ".join("{}" for _ in columns) + ")"
-    text = f"INSERT INTO {table} ({names}) VALUES {', '.join(row for _ in rows)} {tail}"  # noqa: S608 - names above
-    return list(
-        await engine.run_querystring(QueryString(text, *(value for values in rows for value in values)))
-    )
-
-
 async def _write(decided: list[_Decided], results: list[AwardResult | None], zone: Any) -> list[int]:
     """Insert the decided entries, add them to the yearly totals, record their events; the event ids.
     An entry whose key a concurrent writer took meanwhile is a duplicate."""
     now = dt.datetime.now(dt.UTC)
-    rows = await _rows_insert(
-        "ledger_entry",
+    rows = await rows_insert(
+        LedgerEntry,
         _ENTRY_COLUMNS,
         [
             (
@@ -380,9 +358,7 @@ async def _write(decided: list[_Decided], results: list[AwardResult | None], zon
     if not events:
         return []
     await _year_totals_add(totals)
-    return [
-        int(row["id"]) for row in await _rows_insert("outbox_event", _EVENT_COLUMNS, events, "RETURNING id")
-    ]
+    return [int(row["id"]) for row in await rows_insert(OutboxEvent, _EVENT_COLUMNS, events, "RETURNING id")]
 
 
 async def _year_totals_add(totals: dict[tuple[int, int], dict[str, int]]) -> None:
@@ -393,6 +369,4 @@ async def _year_totals_add(totals: dict[tuple[int, int], dict[str, int]]) -> Non
         for (employee_id, year), by_column in sorted(totals.items())
     ]
     updates = ", ".join(f"{c} = point_year_total.{c} + excluded.{c}" for c in ("total", *CATEGORIES))
-    await _rows_insert(
-        "point_year_total", columns, rows, f"ON CONFLICT (employee, year) DO UPDATE SET {updates}"
-    )
+    await rows_insert(PointYearTotal, columns, rows, f"ON CONFLICT (employee, year) DO UPDATE SET {updates}")
