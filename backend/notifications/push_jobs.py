@@ -25,7 +25,7 @@ from backend.lib.runtime import runtime_peek
 from backend.notifications.delivery_claims import STATE_PENDING, utc_now
 from backend.notifications.kinds import CHANNEL_WEB_PUSH
 from backend.notifications.push_batch import BATCH, PushBatch
-from backend.notifications.push_sender import PushSender
+from backend.notifications.push_sender import PushClients, PushSender
 from backend.notifications.push_subscriptions import vapid_private_pem
 from backend.notifications.tables import Delivery
 from backend.notifications.vapid import application_server_key
@@ -39,7 +39,7 @@ JOB_NAME = "push_deliver"
 # push_batch.LEASE is longer, so only a dead run's deliveries come due again.
 JOB_TIMEOUT = 300
 SWEEP_LIMIT = 5_000  # deliveries enqueued per sweep; the next minute takes the rest
-CONCURRENCY = 64  # POSTs in flight per worker
+CONCURRENCY = 64  # POSTs in flight per worker, each on a client of its own (see PushClients)
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 ENQUEUE_AT_ONCE = 50
 
@@ -64,7 +64,7 @@ def _settings_of(ctx: dict[str, Any]) -> Settings:
 
 
 async def push_worker_start(ctx: dict[str, Any]) -> None:
-    """Worker start-up: one HTTP client (connection reuse) and sender for every push job."""
+    """Worker start-up: the HTTP clients (connection reuse) and the sender every push job shares."""
     if "push_sender" in ctx:
         return
     settings = _settings_of(ctx)
@@ -74,22 +74,32 @@ async def push_worker_start(ctx: dict[str, Any]) -> None:
     except (OSError, ValueError):  # a wrong [push] vapid_private_key: the worker still runs other jobs
         logger.exception("no VAPID key: push deliveries fail until [push] vapid_private_key is fixed")
         return
-    client = httpx.AsyncClient(
-        timeout=HTTP_TIMEOUT,
-        limits=httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY),
-        follow_redirects=False,
-    )
-    ctx["push_client"] = client
+    clients = push_clients(CONCURRENCY)
+    ctx["push_clients"] = clients
     ctx["push_sender"] = PushSender(
-        private_pem=private_pem, subject=settings.push.vapid_subject, client=client, concurrency=CONCURRENCY
+        private_pem=private_pem, subject=settings.push.vapid_subject, client=clients, concurrency=CONCURRENCY
+    )
+
+
+def push_clients(count: int) -> PushClients:
+    """`count` single-connection clients sharing one TLS context (loading the CA bundle once)."""
+    tls = httpx.create_ssl_context()
+    one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    return PushClients(
+        [
+            httpx.AsyncClient(timeout=HTTP_TIMEOUT, limits=one, verify=tls, follow_redirects=False)
+            for _ in range(count)
+        ],
+        connections_each=1,
     )
 
 
 async def push_worker_stop(ctx: dict[str, Any]) -> None:
-    client = ctx.pop("push_client", None)
+    clients: PushClients | None = ctx.pop("push_clients", None)
     ctx.pop("push_sender", None)
-    if client is not None:
-        await client.aclose()
+    if clients is not None:
+        for client in clients.clients:
+            await client.aclose()
 
 
 # ---- enqueueing ------------------------------------------------------------------------------
