@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from backend.notifications.push_jobs import push_clients
 from backend.notifications.push_sender import (
     OUTCOME_FAILED,
     OUTCOME_GONE,
@@ -17,6 +19,7 @@ from backend.notifications.push_sender import (
     OUTCOME_SENT,
     PAYLOAD_MAX,
     URGENCY_HIGH,
+    PushClients,
     PushEndpointInvalid,
     PushSender,
     PushTarget,
@@ -187,3 +190,42 @@ def test_retry_after_accepts_seconds_and_dates_within_a_day() -> None:
 def test_payload_is_compact_json() -> None:
     payload = push_payload(title="标题", body="正文", url="/x")
     assert json.loads(payload) == {"title": "标题", "body": "正文", "url": "/x"}
+
+
+async def test_the_workers_clients_reuse_one_connection_each(
+    push_service: FakePushService, private_pem: bytes
+) -> None:
+    clients = push_clients(8)
+    sender = PushSender(
+        private_pem=private_pem, subject="mailto:hr@example.com", client=clients, concurrency=8
+    )
+    browsers = [push_service.subscription(f"pool-{n}") for n in range(120)]
+    push_service.connections.clear()
+    try:
+        outcomes = await asyncio.gather(
+            *(sender.send(_target(browser), b'{"title":"t"}', ttl=60) for browser in browsers)
+        )
+    finally:
+        for client in clients.clients:
+            await client.aclose()
+    assert {outcome.status for outcome in outcomes} == {OUTCOME_SENT}
+    assert all(len(push_service.for_endpoint(f"pool-{n}")) == 1 for n in range(120))
+    # 120 pushes, 8 in flight: each client kept its one connection alive for the next push
+    assert 1 <= len(push_service.connections) <= 8
+
+
+async def test_a_request_takes_a_free_client_preferring_its_origin() -> None:
+    clients = PushClients([httpx.AsyncClient() for _ in range(3)], connections_each=1)
+    first, second, third = clients.clients
+    with clients.take("https://fcm.example/a") as taken:
+        assert taken is first
+        with clients.take("https://fcm.example/b") as busy_elsewhere:
+            assert busy_elsewhere is second  # the first is busy
+            with clients.take("https://push.example/c") as last:
+                assert last is third
+    with clients.take("https://push.example/d") as again:
+        assert again is third  # free and already connected to that origin
+    with clients.take("https://fcm.example/e") as again:
+        assert again in (first, second)
+    for client in clients.clients:
+        await client.aclose()

@@ -108,6 +108,7 @@ class FakePushService:
     keys: dict[str, BrowserKeys] = field(default_factory=dict)
     held: set[str] = field(default_factory=set)  # endpoint ids whose requests hang until release()
     waiting: int = 0  # requests hanging right now
+    connections: set[tuple[str, int]] = field(default_factory=set)  # the clients' (host, port) seen
     port: int = 0
     _loopback: LoopbackHttp | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -176,6 +177,8 @@ class FakePushService:
                 break
         headers = {name.decode().lower(): value.decode() for name, value in scope["headers"]}
         path: str = scope["path"]
+        with self._lock:
+            self.connections.add(tuple(scope["client"]))
         if path.removeprefix("/push/") in self.held:
             status, extra, reason = await self._hang(path.removeprefix("/push/"))
         else:
