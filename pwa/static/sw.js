@@ -357,12 +357,16 @@ self.addEventListener("push", (event) => {
   }
   // Always show something: iOS revokes the subscription after pushes that show no notification.
   const title = typeof payload.title === "string" && payload.title ? payload.title : "Learnloop";
+  const url = sameOriginUrl(payload.url);
   event.waitUntil(
     self.registration.showNotification(title, {
       body: typeof payload.body === "string" ? payload.body : "",
       icon: NOTIFICATION_ICON,
       badge: NOTIFICATION_BADGE,
-      data: { url: sameOriginUrl(payload.url) },
+      // One notification per message: its link names it, so a push that arrives twice (a worker that
+      // died right after sending) replaces the first instead of showing a second.
+      tag: url,
+      data: { url },
     }),
   );
 });
