@@ -57,7 +57,7 @@ from backend.notifications.push_sender import (
     PushTarget,
     push_payload,
 )
-from backend.notifications.render import notification_words
+from backend.notifications.render import notification_words, params_decode
 from backend.notifications.tables import Notification, PushSubscription
 
 logger = logging.getLogger("learnloop.push")
@@ -74,11 +74,26 @@ READ_CHUNK = 500
 TTL_DEFAULT = 24 * 3600
 TTL_BY_KIND = {KIND_DUE_SOON: 2 * 3600, KIND_OVERDUE: 12 * 3600, KIND_REFLECTION_PEER: 2 * 24 * 3600}
 URGENCY_BY_KIND = {
-    KIND_DUE_SOON: URGENCY_HIGH,
+    KIND_DUE_SOON: URGENCY_NORMAL,  # high once it is due within a day: see push_urgency
     KIND_OVERDUE: URGENCY_HIGH,
     KIND_HR_MESSAGE: URGENCY_HIGH,
     KIND_REFLECTION_PEER: URGENCY_LOW,  # likes and comments, batched
 }
+DUE_TODAY = dt.timedelta(hours=24)
+
+
+def push_urgency(kind: str, params: Any, now: dt.datetime) -> str:
+    """How hard the push service should try to wake the phone: high for what is due within a day
+    (and overdue work and HR messages), low for the batched likes and comments, else normal."""
+    if kind == KIND_DUE_SOON:
+        due = params_decode(params).get("due")
+        try:
+            moment = dt.datetime.fromisoformat(str(due["at"])) if isinstance(due, dict) else None
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None and moment - now <= DUE_TODAY:
+            return URGENCY_HIGH
+    return URGENCY_BY_KIND.get(kind, URGENCY_NORMAL)
 
 
 def push_backoff(attempts: int) -> float:
@@ -305,6 +320,7 @@ class PushBatch:
         notification, claimed = work.notification, work.claimed
         kind = str(notification["kind"])
         payloads: dict[str, bytes] = {}
+        urgency = push_urgency(kind, notification["params"], utc_now())
         sends = []
         for subscription in work.subscriptions:
             locale = locale_choose(
@@ -321,7 +337,7 @@ class PushBatch:
                     ),
                     payloads[locale],
                     ttl=TTL_BY_KIND.get(kind, TTL_DEFAULT),
-                    urgency=URGENCY_BY_KIND.get(kind, URGENCY_NORMAL),
+                    urgency=urgency,
                     topic=push_topic(kind, str(notification["source"]), int(notification["id"])),
                 )
             )

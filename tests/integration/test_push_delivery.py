@@ -13,7 +13,7 @@ import datetime as dt
 
 import pytest
 
-from backend.notifications.kinds import KIND_POINTS_CREDITED, KIND_REFLECTION_PEER, message_key
+from backend.notifications.kinds import KIND_DUE_SOON, KIND_POINTS_CREDITED, KIND_REFLECTION_PEER, message_key
 from backend.notifications.push_batch import LEASE, MAX_ATTEMPTS, push_backoff, push_open_url
 from backend.notifications.push_jobs import push_job_id, push_sweep
 from backend.notifications.quiet_hours import clock_text, org_zone
@@ -258,3 +258,28 @@ async def test_likes_are_low_urgency(push_world: World) -> None:
     [received] = push_world.received("likes")
     assert received.headers["urgency"] == "low"
     assert received.payload["url"] == push_open_url(created)
+
+
+async def test_a_reflection_due_today_is_high_urgency_one_due_in_two_days_is_not(push_world: World) -> None:
+    await push_world.subscribe("zhang", "due")
+    zhang = await employee_of("zhang")
+    now = dt.datetime.now(dt.UTC)
+    for n, (variant, left) in enumerate(
+        (("due_soon_days", dt.timedelta(hours=47)), ("due_soon_hours", dt.timedelta(hours=2)))
+    ):
+        [created] = await notify(
+            employee_ids=[zhang],
+            kind=KIND_DUE_SOON,
+            key=f"reminders.msg.{variant}",
+            params={"training": "大客户关系维护", "count": 2, "due": {"at": (now + left).isoformat()}},
+            url="/reflections",
+            source=f"assignment:{n}",
+            dedupe_key=f"remind:{n}",
+        )
+        assert await push_deliver(push_world.ctx, (await delivery_of(created))["id"]) == "sent"
+    in_two_days, today = push_world.received("due")
+    assert (in_two_days.payload["title"], in_two_days.headers["urgency"]) == (
+        "大客户关系维护心得 2 天后截止",
+        "normal",
+    )
+    assert today.headers["urgency"] == "high"
