@@ -7,7 +7,8 @@ delivery is never claimed again. A run that dies leaves its lease to run out; th
 delivery to a worker again, so nothing is lost.
 
 Endings are written grouped: every delivery that ended the same way (e.g. sent, nothing waiting, no
-error) is finished by one UPDATE, so a batch of hundreds costs a few statements, not hundreds.
+error) is finished by one UPDATE, so a batch of hundreds costs a few statements, not hundreds; in the
+same transaction each ending is added to the attempts log (DeliveryAttempt), one INSERT for all.
 """
 
 from __future__ import annotations
@@ -17,12 +18,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.lib.db import write_transaction
-from backend.notifications.tables import Delivery
+from backend.lib.db import rows_insert, write_transaction
+from backend.notifications.tables import Delivery, DeliveryAttempt
 
 STATE_PENDING, STATE_SENT, STATE_FAILED, STATE_SKIPPED = "pending", "sent", "failed", "skipped"
 CLAIM_CHUNK = 500  # ids per statement
 ERROR_MAX = 500  # characters of `last_error`
+_ATTEMPT_COLUMNS = (
+    ("delivery", "int"),
+    ("attempt", "int"),
+    ("outcome", "text"),
+    ("detail", "text"),
+    ("created_at", "timestamptz"),
+)
 
 
 class _SentNow:
@@ -61,6 +69,7 @@ class Ending:
     """How one claimed delivery ended this run. `state` pending = try again at now + `retry_in`."""
 
     delivery_id: int
+    attempt: int  # the claim's attempt number: the ending is logged as that attempt
     state: str
     target: str = ""
     last_error: str = ""
@@ -137,8 +146,10 @@ class EndingLog:
 
 
 async def deliveries_finish(endings: Iterable[Ending]) -> None:
-    """Write how deliveries ended: one UPDATE per group of deliveries that ended alike."""
+    """Write how deliveries ended: one UPDATE per group of deliveries that ended alike, and each
+    attempt into the attempts log."""
     now = utc_now()
+    endings = list(endings)
     groups: dict[tuple[Any, ...], list[int]] = {}
     for ending in endings:
         sent_at = now if ending.sent_at is SENT_NOW else ending.sent_at
@@ -147,7 +158,13 @@ async def deliveries_finish(endings: Iterable[Ending]) -> None:
         groups.setdefault(values, []).append(ending.delivery_id)
     if not groups:
         return
+    attempts = [
+        (ending.delivery_id, ending.attempt, ending.result, ending.last_error[:ERROR_MAX], now)
+        for ending in endings
+    ]
     async with write_transaction(Delivery):
+        for start in range(0, len(attempts), CLAIM_CHUNK):
+            await rows_insert(DeliveryAttempt, _ATTEMPT_COLUMNS, attempts[start : start + CLAIM_CHUNK])
         for (state, target, last_error, sent_at, not_before), ids in groups.items():
             for start in range(0, len(ids), CLAIM_CHUNK):
                 await Delivery.update(

@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from backend.notifications.tables import (
     Delivery,
+    DeliveryAttempt,
     Notification,
     NotificationPreference,
     NotificationSettings,
@@ -18,6 +19,7 @@ APP_CONFIG = AppConfig(
         Notification,
         NotificationPreference,
         Delivery,
+        DeliveryAttempt,
         NotificationSettings,
         PushSubscription,
         Reminder,

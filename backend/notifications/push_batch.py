@@ -173,8 +173,8 @@ def _waiting(target: str) -> set[int] | None:
 
 def _nothing_to_do(claimed: Claimed, reason: str) -> Ending:
     if claimed.sent_at is not None:  # an earlier try reached a browser: that counts
-        return Ending(claimed.id, STATE_SENT, sent_at=claimed.sent_at)
-    return Ending(claimed.id, STATE_SKIPPED, last_error=reason)
+        return Ending(claimed.id, claimed.attempts, STATE_SENT, sent_at=claimed.sent_at)
+    return Ending(claimed.id, claimed.attempts, STATE_SKIPPED, last_error=reason)
 
 
 def _retry_or_fail(claimed: Claimed, error: str) -> Ending:
@@ -182,6 +182,7 @@ def _retry_or_fail(claimed: Claimed, error: str) -> Ending:
     if claimed.attempts < MAX_ATTEMPTS:
         return Ending(
             claimed.id,
+            claimed.attempts,
             STATE_PENDING,
             target=claimed.target,
             last_error=error,
@@ -189,7 +190,7 @@ def _retry_or_fail(claimed: Claimed, error: str) -> Ending:
             retry_in=push_backoff(claimed.attempts),
         )
     state = STATE_SENT if claimed.sent_at is not None else STATE_FAILED
-    return Ending(claimed.id, state, last_error=error, sent_at=claimed.sent_at)
+    return Ending(claimed.id, claimed.attempts, state, last_error=error, sent_at=claimed.sent_at)
 
 
 class PushBatch:
@@ -361,10 +362,12 @@ class PushBatch:
         if retry and claimed.attempts < MAX_ATTEMPTS:
             return Ending(
                 claimed.id,
+                claimed.attempts,
                 STATE_PENDING,
                 target=",".join(str(i) for i in retry),
                 last_error=error,
                 sent_at=sent_at,
                 retry_in=retry_after if retry_after is not None else push_backoff(claimed.attempts),
             )
-        return Ending(claimed.id, STATE_SENT if sent_at else STATE_FAILED, last_error=error, sent_at=sent_at)
+        state = STATE_SENT if sent_at else STATE_FAILED
+        return Ending(claimed.id, claimed.attempts, state, last_error=error, sent_at=sent_at)

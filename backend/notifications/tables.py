@@ -68,6 +68,18 @@ class Delivery(Table):
     sent_at = Timestamptz(null=True, default=None)
 
 
+class DeliveryAttempt(Table):
+    """Every try at a delivery and how it went (a Delivery row keeps only its latest state): what each
+    browser's push service or each robot answered, for HR's and operators' questions. Append-only."""
+
+    id = Serial(primary_key=True)
+    delivery = ForeignKey(Delivery, on_delete=OnDelete.cascade, index=True)
+    attempt = Integer()  # 1 for the first try
+    outcome = Varchar(length=12)  # sent | skipped | failed | retry
+    detail = Varchar(length=500, default="")  # e.g. "#12 gone 410; #13 retry 429", or why it was skipped
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
 class NotificationSettings(Table):
     """Organisation-wide: quiet hours (organisation time zone) and the channels it enabled. One row."""
 

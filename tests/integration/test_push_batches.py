@@ -20,7 +20,7 @@ from backend.notifications.kinds import CHANNEL_WEB_PUSH, KIND_HR_MESSAGE
 from backend.notifications.push_batch import BATCH, LEASE, push_backoff
 from backend.notifications.push_jobs import JOB_NAME, push_job_id, push_send, push_worker_start
 from backend.notifications.services import notify
-from backend.notifications.tables import Delivery, Notification, PushSubscription
+from backend.notifications.tables import Delivery, DeliveryAttempt, Notification, PushSubscription
 from tests.support.push_world import World, come_due, employee_of, queued_jobs
 from tests.support.worker_process import worker_process_start
 
@@ -210,3 +210,22 @@ async def test_a_worker_killed_mid_batch_sends_nothing_twice_and_loses_nothing(
 
     assert received_counts(push_world, 30) == [1] * 30
     assert set(await states(deliveries)) == {"sent"}
+
+
+async def test_every_attempt_is_in_the_delivery_log(push_world: World) -> None:
+    [person] = await push_world.people_with_browsers(1)
+    push_world.answer("p0", 429, {"retry-after": "30"})
+    push_world.answer("p0", 503)
+    [delivery] = await message_to([person])
+    for _ in range(3):
+        await push_send(push_world.ctx, [delivery])
+        await come_due(delivery)
+
+    log = (
+        await DeliveryAttempt.select()
+        .where(DeliveryAttempt.delivery == delivery)
+        .order_by(DeliveryAttempt.id)
+    )
+    assert [(row["attempt"], row["outcome"]) for row in log] == [(1, "retry"), (2, "retry"), (3, "sent")]
+    assert "429" in log[0]["detail"] and "503" in log[1]["detail"] and log[2]["detail"] == ""
+    assert received_counts(push_world, 1) == [1]
