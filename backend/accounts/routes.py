@@ -11,7 +11,7 @@ from litestar.params import JSONBody, URLEncodedBody
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_303_SEE_OTHER
 
-from backend.accounts.schemas import LoginIn, MeOut, PasswordChangeIn, PreferencesIn
+from backend.accounts.schemas import EmailIn, EmailOut, LoginIn, MeOut, PasswordChangeIn, PreferencesIn
 from backend.accounts.services import SignIn, password_change, session_login, session_logout
 from backend.lib.errors import AppError, NotAuthenticated
 from backend.lib.http import (
@@ -24,7 +24,7 @@ from backend.lib.http import (
 )
 from backend.lib.policy import Actor, actor_require
 from backend.org.schemas import Ref
-from backend.org.services import employee_preferences_update
+from backend.org.services import employee_email_update, employee_preferences_update
 
 
 def session_cookie(request: Request[Any, Any, Any], token: str, max_age: int | None) -> Cookie:
@@ -103,6 +103,10 @@ class AuthController(Controller):
     )
     async def preferences(self, actor: ActorDep, data: JSONBody[PreferencesIn]) -> None:
         await employee_preferences_update(actor=actor, locale=data.locale)
+
+    @put("/me/email", summary="Set my e-mail address for notifications ('' removes it)")
+    async def email(self, actor: ActorDep, data: JSONBody[EmailIn]) -> EmailOut:
+        return EmailOut(email=await employee_email_update(actor=actor, email=data.email))
 
 
 class LoginForm(LoginIn):

@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 
 from backend.lib.schema import Schema
-from backend.org.schemas import Ref
+from backend.org.schemas import EmailText, Ref
 
 
 class LoginIn(Schema):
@@ -30,6 +30,14 @@ class MeOut(Schema):
 class PasswordChangeIn(Schema):
     current_password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
     new_password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+
+
+class EmailIn(Schema):
+    email: EmailText  # "" removes the address
+
+
+class EmailOut(Schema):
+    email: str  # as stored: trimmed, the domain in lower case
 
 
 class PreferencesIn(Schema):

@@ -80,7 +80,11 @@ async def me_get(*, actor: Actor) -> dict[str, object]:
     if actor.employee_id is not None:
         row = (
             await Employee.select(
-                Employee.name, Employee.employee_no, Employee.department.id, Employee.department.name
+                Employee.name,
+                Employee.employee_no,
+                Employee.department.id,
+                Employee.department.name,
+                Employee.email,
             )
             .where(Employee.id == actor.employee_id)
             .first()
@@ -90,4 +94,5 @@ async def me_get(*, actor: Actor) -> dict[str, object]:
         "employee_no": None,
         "department.id": None,
         "department.name": None,
+        "email": "",
     }

@@ -1,15 +1,17 @@
-"""Employees and departments, read through the caller's scope."""
+"""Employees and departments, read through the caller's scope; employees added and changed by HR."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get
-from litestar.params import FromPath, QueryParameter
+import msgspec
+from litestar import Controller, get, post, put
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from backend.lib.http import ActorDep
-from backend.org.schemas import DepartmentOut, EmployeeOut, Page
+from backend.org.schemas import DepartmentOut, EmployeeIn, EmployeeOut, EmployeeUpdate, Page
 from backend.org.selectors import department_list, employee_get, employee_list
+from backend.org.services import employee_create, employee_update
 
 
 class OrgController(Controller):
@@ -28,6 +30,21 @@ class OrgController(Controller):
 
     @get("/employees/{employee_id:int}", summary="One employee (404 outside my scope)")
     async def employee(self, actor: ActorDep, employee_id: FromPath[int]) -> EmployeeOut:
+        return await employee_get(actor=actor, employee_id=employee_id)
+
+    @post("/employees", summary="Add an employee, optionally with a sign-in account (HR)")
+    async def employee_add(self, actor: ActorDep, data: JSONBody[EmployeeIn]) -> EmployeeOut:
+        employee_id = await employee_create(actor=actor, **msgspec.structs.asdict(data))
+        return await employee_get(actor=actor, employee_id=employee_id)
+
+    @put(
+        "/employees/{employee_id:int}",
+        summary="Change an employee's record (HR); without `email` their address stays as it is",
+    )
+    async def employee_change(
+        self, actor: ActorDep, employee_id: FromPath[int], data: JSONBody[EmployeeUpdate]
+    ) -> EmployeeOut:
+        await employee_update(actor=actor, employee_id=employee_id, **msgspec.structs.asdict(data))
         return await employee_get(actor=actor, employee_id=employee_id)
 
     @get("/departments", summary="Departments I may see, parents before children")

@@ -16,6 +16,9 @@ EmployeeNo = Annotated[str, msgspec.Meta(min_length=1, max_length=32, pattern=r"
 Username = Annotated[str, msgspec.Meta(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128)]
 Id = Annotated[int, msgspec.Meta(ge=1, le=2**53)]
+# Bounded loosely here: the service checks the address (at most 254 characters) and answers a 422
+# that says what is wrong, in the user's language.
+EmailText = Annotated[str, msgspec.Meta(max_length=1000)]
 
 
 class Ref(Schema):
@@ -42,6 +45,7 @@ class EmployeeOut(Schema):
     hire_date: dt.date | None
     status: str
     locale: str
+    email: str = ""  # "" = none
     username: str | None = None
     roles: list[str] = msgspec.field(default_factory=list)
     # For a manager: the root of the department subtree they manage.
@@ -77,6 +81,7 @@ class EmployeeIn(Schema):
     manager_id: Id | None = None
     hire_date: dt.date | None = None
     locale: str = ""
+    email: EmailText = ""
     username: Username | None = None
     password: Password | None = None
 
@@ -89,6 +94,8 @@ class EmployeeUpdate(Schema):
     manager_id: Id | None = None
     hire_date: dt.date | None = None
     locale: str = ""
+    # Left out (None): the address stays as it is (people may set their own); "" removes it.
+    email: EmailText | None = None
 
 
 class RolesIn(Schema):

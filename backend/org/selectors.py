@@ -57,6 +57,7 @@ _EMPLOYEE_COLUMNS = (
     Employee.hire_date,
     Employee.status,
     Employee.locale,
+    Employee.email,
 )
 
 
@@ -73,6 +74,7 @@ def _employee_out(row: dict[str, Any], accounts: dict[int, _AccountInfo]) -> Emp
         hire_date=row["hire_date"],
         status=row["status"],
         locale=row["locale"],
+        email=row["email"],
         username=account.username if account else None,
         roles=account.roles if account else [],
         managed_department=account.managed_department if account else None,

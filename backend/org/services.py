@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+import unicodedata
+from typing import Any
 
 from backend.accounts.passwords import password_hash
 from backend.accounts.services import password_check_rules, sessions_cache_clear, sessions_end_for_account
@@ -12,7 +14,14 @@ from backend.accounts.tables import Account, AccountRole
 from backend.lib.db import row_by_id, write_transaction
 from backend.lib.errors import Conflict, NotFound, ValidationFailed
 from backend.lib.i18n import locale_normalize
-from backend.lib.policy import ROLE_EMPLOYEE, ROLE_MANAGER, ROLES, Actor, organisation_write_check
+from backend.lib.policy import (
+    ROLE_EMPLOYEE,
+    ROLE_MANAGER,
+    ROLES,
+    Actor,
+    actor_require,
+    organisation_write_check,
+)
 from backend.org.tables import EMPLOYEE_ACTIVE, EMPLOYEE_DEPARTED, Department, Employee, JobLevel, Position
 
 
@@ -110,6 +119,50 @@ def _check_name(name: str) -> str:
     return name
 
 
+EMAIL_MAX_LENGTH = 254  # RFC 5321's limit for a whole address
+EMAIL_LOCAL_MAX_LENGTH = 64
+# The local part as most mail servers accept it: RFC 5322's atom characters and dots, ASCII only
+# (a non-ASCII local part needs SMTPUTF8, which the organisation's server may not offer).
+EMAIL_LOCAL_PATTERN = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+
+
+def _domain_plausible(domain: str) -> bool:
+    labels = domain.split(".")
+    if len(labels) < 2 or labels[-1].isdigit():
+        return False
+    for label in labels:
+        if not 1 <= len(label) <= 63 or label[0] == "-" or label[-1] == "-":
+            return False
+        if not all(char.isalnum() or char == "-" for char in label):
+            return False
+    try:
+        domain.encode("idna")  # an internationalised domain must have an ASCII (punycode) form
+    except UnicodeError:
+        return False
+    return True
+
+
+def email_checked(value: str, *, field: str = "email") -> str:
+    """A plausible e-mail address: trimmed, its domain lower-cased; "" means none. Else a 422.
+
+    Full-width characters typed with a Chinese input method (＠, ｚ) count as their ASCII forms."""
+    address = unicodedata.normalize("NFKC", value).strip()
+    if not address:
+        return ""
+    if len(address) > EMAIL_MAX_LENGTH:
+        raise ValidationFailed("error.email_too_long", field=field, max=EMAIL_MAX_LENGTH)
+    local, _, domain = address.partition("@")
+    domain = domain.lower()
+    if (
+        address.count("@") != 1
+        or len(local) > EMAIL_LOCAL_MAX_LENGTH
+        or not EMAIL_LOCAL_PATTERN.match(local)
+        or not _domain_plausible(domain)
+    ):
+        raise ValidationFailed("error.email_invalid", field=field)
+    return f"{local}@{domain}"
+
+
 def _locale_setting(locale: str) -> str:
     if not locale:
         return ""
@@ -130,12 +183,13 @@ async def employee_create(
     manager_id: int | None = None,
     hire_date: dt.date | None = None,
     locale: str = "",
+    email: str = "",
     username: str | None = None,
     password: str | None = None,
 ) -> int:
     """Add an employee; with a username and password they also get an account to sign in."""
     organisation_write_check(actor)
-    employee_no, name = employee_no.strip(), _check_name(name)
+    employee_no, name, email = employee_no.strip(), _check_name(name), email_checked(email)
     if not employee_no:
         raise ValidationFailed("error.employee_no_required", field="employee_no")
     if not EMPLOYEE_NO_PATTERN.match(employee_no):
@@ -164,6 +218,7 @@ async def employee_create(
         manager=manager_id,
         hire_date=hire_date,
         locale=_locale_setting(locale),
+        email=email,
     )
     async with write_transaction(Employee):
         await employee.save()
@@ -183,13 +238,17 @@ async def employee_update(
     manager_id: int | None = None,
     hire_date: dt.date | None = None,
     locale: str = "",
+    email: str | None = None,
 ) -> None:
+    """Change an employee's record (HR). `email`: None keeps the address, "" removes it."""
     organisation_write_check(actor)
     if not await Employee.exists().where(Employee.id == employee_id):
         raise NotFound()
     name = _check_name(name)
     if manager_id == employee_id:
         raise ValidationFailed("error.manager_self", field="manager_id")
+    changes: dict[Any, Any] = {Employee.email: email_checked(email)} if email is not None else {}
+    locale = _locale_setting(locale)
     await _check_refs(
         department_id=department_id, position_id=position_id, level_id=level_id, manager_id=manager_id
     )
@@ -201,7 +260,8 @@ async def employee_update(
             Employee.level: level_id,
             Employee.manager: manager_id,
             Employee.hire_date: hire_date,
-            Employee.locale: _locale_setting(locale),
+            Employee.locale: locale,
+            **changes,
         }
     ).where(Employee.id == employee_id)
     sessions_cache_clear()
@@ -231,6 +291,17 @@ async def employee_preferences_update(*, actor: Actor | None, locale: str) -> No
         raise NotFound()
     await Employee.update({Employee.locale: _locale_setting(locale)}).where(Employee.id == actor.employee_id)
     sessions_cache_clear()
+
+
+async def employee_email_update(*, actor: Actor | None, email: str) -> str:
+    """Anyone may set their own e-mail address ("" removes it); HR changes others' in employee_update.
+    Returns the address as stored."""
+    actor = actor_require(actor)
+    if actor.employee_id is None:  # an account without an employee record has no address
+        raise NotFound()
+    address = email_checked(email)
+    await Employee.update({Employee.email: address}).where(Employee.id == actor.employee_id)
+    return address
 
 
 async def roles_assign(

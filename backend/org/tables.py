@@ -43,4 +43,6 @@ class Employee(Table):
     status = Varchar(length=16, default=EMPLOYEE_ACTIVE, index=True)
     # "" = follow the browser; otherwise "zh-CN" or "en".
     locale = Varchar(length=8, default="")
+    # "" = no address: e-mail notifications then go to the organisation's mailing list, if any.
+    email = Varchar(length=254, default="")
     created_at = Timestamptz(default=TimestamptzNow())

@@ -142,3 +142,106 @@ async def test_a_managers_record_names_the_department_they_manage(client: AppCli
     assert manager["managed_department"] == {"id": await _department_id("销售部"), "name": "销售部"}
     plain = (await client.get(f"/api/v1/employees/{await _employee_id('王磊')}")).json()
     assert plain["managed_department"] is None
+
+
+# e-mail addresses -------------------------------------------------------------------------------
+async def _email_of(employee_id: int) -> str:
+    row = await Employee.select(Employee.email).where(Employee.id == employee_id).first()
+    assert row is not None
+    return str(row["email"])
+
+
+async def test_hr_adds_and_changes_an_employee_with_an_address(client: AppClient) -> None:
+    await login(client, "hr")
+    rd = await _department_id("研发部")
+    new = {"employee_no": "E0100", "name": "赵新人", "department_id": rd, "email": " Zhao.Xin@Example.COM "}
+    created = await client.post("/api/v1/employees", json=new)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["email"] == "Zhao.Xin@example.com"  # trimmed, the domain in lower case
+    assert (await client.get(f"/api/v1/employees/{body['id']}")).json()["email"] == "Zhao.Xin@example.com"
+    listed = (await client.get("/api/v1/employees", params={"q": "E0100"})).json()
+    assert listed["items"][0]["email"] == "Zhao.Xin@example.com"
+
+    change = {"name": "赵新人", "department_id": rd, "email": "zhao@learn.example.com"}
+    changed = await client.put(f"/api/v1/employees/{body['id']}", json=change)
+    assert changed.status_code == 200 and changed.json()["email"] == "zhao@learn.example.com"
+    # an integration that does not know the field leaves the address alone; "" removes it
+    renamed = await client.put(f"/api/v1/employees/{body['id']}", json={"name": "赵新", "department_id": rd})
+    assert renamed.json()["email"] == "zhao@learn.example.com" and renamed.json()["name"] == "赵新"
+    removed = await client.put(f"/api/v1/employees/{body['id']}", json={**change, "email": ""})
+    assert removed.json()["email"] == ""
+
+
+async def test_a_bad_address_is_a_422_in_the_readers_language_and_nothing_is_written(
+    client: AppClient,
+) -> None:
+    await login(client, "hr")
+    rd = await _department_id("研发部")
+    new = {"employee_no": "E0101", "name": "钱多多", "department_id": rd, "email": "qian@example"}
+    refused = await client.post("/api/v1/employees", json=new)
+    assert refused.status_code == 422
+    assert refused.json()["error"] == {
+        "code": "email_invalid",
+        "message": "请填写有效的邮箱地址，例如 zhang@example.com。",
+        "field": "email",
+        "detail": None,
+    }
+    english = await client.post("/api/v1/employees", json=new, headers={"Accept-Language": "en"})
+    assert english.status_code == 422
+    assert english.json()["error"]["message"] == "Enter a valid e-mail address, e.g. zhang@example.com."
+    too_long = await client.post(
+        "/api/v1/employees", json={**new, "email": "q" * 64 + "@" + "x" * 187 + ".cn"}
+    )
+    assert too_long.status_code == 422
+    assert too_long.json()["error"]["message"] == "邮箱地址不能超过 254 个字符。"
+    assert not await Employee.exists().where(Employee.employee_no == "E0101")
+
+    wang = await _employee_id("王磊")
+    before = await _email_of(wang)
+    change = {"name": "王磊磊", "department_id": rd, "email": "wang lei@example.com"}
+    assert (await client.put(f"/api/v1/employees/{wang}", json=change)).status_code == 422
+    stored = await Employee.select(Employee.name, Employee.email).where(Employee.id == wang).first()
+    assert stored == {"name": "王磊", "email": before}  # the name did not change either
+
+
+async def test_a_person_sets_their_own_address(client: AppClient) -> None:
+    await login(client, "zhang")
+    zhang = await _employee_id("张丽华")
+    saved = await client.put("/api/v1/me/email", json={"email": "  Zhang.LH@Example.com"})
+    assert saved.status_code == 200 and saved.json() == {"email": "Zhang.LH@example.com"}
+    assert (await client.get(f"/api/v1/employees/{zhang}")).json()["email"] == "Zhang.LH@example.com"
+    bad = await client.put("/api/v1/me/email", json={"email": "zhang@@example.com"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "email"
+    assert await _email_of(zhang) == "Zhang.LH@example.com"
+    assert (await client.put("/api/v1/me/email", json={"email": ""})).json() == {"email": ""}
+    assert await _email_of(zhang) == ""
+
+
+async def test_nobody_but_hr_changes_another_persons_address(client: AppClient, settings: Any) -> None:
+    from backend.org.services import roles_assign
+    from tests.ui.harness import actor_named
+
+    zhang, wang = await _employee_id("张丽华"), await _employee_id("王磊")
+    zhang_before, wang_before = await _email_of(zhang), await _email_of(wang)
+    rd, east = await _department_id("研发部"), await _department_id("华东大区")
+    await roles_assign(actor=await actor_named("hr"), employee_id=wang, roles=["auditor"])
+
+    await login(client, "zhang")  # a colleague
+    change = {"name": "王磊", "department_id": rd, "email": "mine-now@example.com"}
+    assert (await client.put(f"/api/v1/employees/{wang}", json=change)).status_code == 403
+    async with app_client(settings) as manager:  # in his department subtree: he may read, not write
+        await login(manager, "manager")
+        assert (await manager.get(f"/api/v1/employees/{zhang}")).json()["email"] == zhang_before
+        change = {"name": "张丽华", "department_id": east, "email": "boss-knows@example.com"}
+        assert (await manager.put(f"/api/v1/employees/{zhang}", json=change)).status_code == 403
+        new = {"employee_no": "E0102", "name": "孙某", "department_id": east}
+        assert (await manager.post("/api/v1/employees", json=new)).status_code == 403
+    async with app_client(settings) as auditor:  # reads everything, changes nothing
+        await login(auditor, "wang")
+        change = {"name": "张丽华", "department_id": east, "email": "audit@example.com"}
+        assert (await auditor.put(f"/api/v1/employees/{zhang}", json=change)).status_code == 403
+    async with app_client(settings) as anonymous:
+        assert (await anonymous.put("/api/v1/me/email", json={"email": "x@example.com"})).status_code == 401
+    assert (await _email_of(zhang), await _email_of(wang)) == (zhang_before, wang_before)
+    assert not await Employee.exists().where(Employee.employee_no == "E0102")
