@@ -66,6 +66,10 @@ ACCOUNTS = (
     ("wang", "王磊", "研发部", "软件工程师", "P2 中级", None, None),
 )
 EMPLOYEE_COUNT = 60
+# Demo addresses on a reserved domain (RFC 2606: nothing can be delivered there). The workshop floors
+# have no company mailbox, as in many plants: their e-mail reminders go to the mailing list instead.
+EMAIL_DOMAIN = "demo.learnloop.example"
+NO_MAILBOX = ("生产部", "一车间", "二车间")
 
 
 async def _department(name: str, parent: dict[str, object] | None) -> dict[str, object]:
@@ -99,7 +103,7 @@ async def demo_seed() -> bool:
 
         employees: list[Employee] = []
         number = 0
-        for _username, name, dept, position, level, _role, _managed in ACCOUNTS:
+        for username, name, dept, position, level, _role, _managed in ACCOUNTS:
             number += 1
             employees.append(
                 Employee(
@@ -109,6 +113,7 @@ async def demo_seed() -> bool:
                     position=position_ids[position],
                     level=levels[level],
                     hire_date=dt.date(2015 + number, 3, 1),
+                    email=f"{username}@{EMAIL_DOMAIN}",
                 )
             )
         used = {e.name for e in employees}
@@ -127,6 +132,7 @@ async def demo_seed() -> bool:
                     position=rng.choice(positions[dept]),
                     level=levels[rng.choice(LEVELS[:4])[0]],
                     hire_date=dt.date(rng.randint(2008, 2025), rng.randint(1, 12), rng.randint(1, 28)),
+                    email="" if dept in NO_MAILBOX else f"e{number:04d}@{EMAIL_DOMAIN}",
                 )
             )
         for employee in employees:

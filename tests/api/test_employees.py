@@ -245,3 +245,13 @@ async def test_nobody_but_hr_changes_another_persons_address(client: AppClient, 
         assert (await anonymous.put("/api/v1/me/email", json={"email": "x@example.com"})).status_code == 401
     assert (await _email_of(zhang), await _email_of(wang)) == (zhang_before, wang_before)
     assert not await Employee.exists().where(Employee.employee_no == "E0102")
+
+
+async def test_demo_people_have_addresses_on_a_reserved_domain_but_the_workshop_floors() -> None:
+    rows = await Employee.select(Employee.email, Employee.department.name.as_alias("department"))
+    floors = [row for row in rows if row["department"] in ("生产部", "一车间", "二车间")]
+    assert floors and {row["email"] for row in floors if row["email"]} <= {"trainer@demo.learnloop.example"}
+    others = [row["email"] for row in rows if row not in floors]
+    assert others and all(email.endswith("@demo.learnloop.example") for email in others)
+    zhang = await Employee.select(Employee.email).where(Employee.employee_no == "E0004").first()
+    assert zhang == {"email": "zhang@demo.learnloop.example"}
