@@ -33,6 +33,7 @@ FIELDS = {
     "manager_id": "manager",
     "hire_date": "hire_date",
     "locale": "locale",
+    "email": "email",
     "username": "username",
     "password": "password",
     "new_password": "password",
@@ -56,6 +57,7 @@ def _initial(data: Any) -> dict[str, str]:
                 "manager",
                 "hire_date",
                 "locale",
+                "email",
                 "username",
                 "password",
             )
@@ -69,6 +71,7 @@ def _initial(data: Any) -> dict[str, str]:
         "manager": data.manager_no,
         "hire_date": employee.hire_date.isoformat() if employee.hire_date else "",
         "locale": employee.locale,
+        "email": employee.email,
         "username": "",
         "password": "",
     }
@@ -123,6 +126,7 @@ def EmployeeForm(*, data: Any, on_saved: Callable[[int, str], None]) -> Any:
             "manager_id": await _manager_id(ctx.actor, values["manager"].strip()),
             "hire_date": _hire_date(values["hire_date"]),
             "locale": values["locale"],
+            "email": values["email"],  # checked (and trimmed) by the service
         }
         if creating:
             fields |= {
@@ -230,6 +234,16 @@ def EmployeeForm(*, data: Any, on_saved: Callable[[int, str], None]) -> Any:
                 html.option({"key": "en", "value": "en"}, ctx.t("me.language_en")),
             ],
             empty_label=ctx.t("me.language_auto"),
+        ),
+        text_field(
+            "email",
+            kind="email",
+            max_length=254,
+            hint=ctx.t("admin.employees.email_hint"),
+            inputMode="email",
+            autoComplete="off",
+            autoCapitalize="none",
+            spellCheck=False,
         ),
         _account_fields(ctx, text_field) if creating else "",
         html.button(

@@ -33,6 +33,7 @@ def EmployeeDetail(*, employee: EmployeeOut) -> Any:
         (ctx.t("admin.employees.hire_date"), employee.hire_date.isoformat() if employee.hire_date else "—"),
         (ctx.t("admin.status"), ctx.t(f"admin.employees.status_{employee.status}")),
         (ctx.t("admin.employees.locale"), ctx.t(LOCALE_KEYS.get(employee.locale, "me.language_auto"))),
+        (ctx.t("admin.employees.email"), employee.email or ctx.t("admin.employees.no_email")),
         (ctx.t("admin.employees.username"), employee.username or ctx.t("admin.employees.no_account")),
     ]
     if employee.username is not None:

@@ -164,6 +164,7 @@ def _employee_cell(ctx: UIContext, employee: EmployeeOut) -> Any:
                 employee.name,
             ),
             html.span({"className": "list-cell-sub"}, f"{employee.employee_no} · {where}"),
+            html.span({"className": "list-cell-sub"}, employee.email) if employee.email else "",
         ),
         html.div(
             {"className": "list-cell-extra"},

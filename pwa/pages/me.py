@@ -1,4 +1,4 @@
-"""Me: profile, language, push notifications, password, sign out."""
+"""Me: profile, language, e-mail address for notifications, push notifications, password, sign out."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from backend.lib.policy import Actor, actor_require
 from backend.notifications.kinds import CHANNEL_WEB_PUSH
 from backend.notifications.push_subscriptions import push_subscription_count
 from backend.notifications.selectors import organisation_settings
-from backend.org.services import employee_preferences_update
+from backend.org.services import employee_email_update, employee_preferences_update
 from pwa.components.shell import AppShell, PageHeader, admin_links
 from pwa.components.widgets import (
     FormError,
@@ -116,6 +116,9 @@ def MePage() -> Any:
                     ),
                 ),
             ),
+            EmailForm(key="email-form", current=str(me.get("email") or ""), on_saved=set_toast)
+            if me is not None and actor.employee_id is not None
+            else "",
             PushSection(),
             PasswordForm(on_saved=lambda: set_toast(ctx.t("me.password_saved"))),
             html.form(
@@ -123,6 +126,58 @@ def MePage() -> Any:
                 html.button({"type": "submit", "className": "btn btn-danger btn-block"}, ctx.t("me.logout")),
             ),
             Toast(message=toast),
+        ),
+    )
+
+
+@component
+def EmailForm(*, current: str, on_saved: Any) -> Any:
+    """My address for e-mail notifications, checked by the service (the browser's check is off)."""
+    ctx = use_app()
+    value, set_value = use_state(current)
+    error, set_error = use_state("")
+    busy, set_busy = use_state(False)
+
+    @event(prevent_default=True)
+    async def submit(_event: dict[str, Any]) -> None:
+        set_busy(True)
+        try:
+            stored = await employee_email_update(actor=ctx.actor, email=value)
+        except AppError as exc:
+            set_error(error_text(ctx, exc))
+        else:
+            set_error("")
+            set_value(stored)
+            on_saved(ctx.t("me.email_saved" if stored else "me.email_removed"))
+        finally:
+            set_busy(False)
+
+    return html.form(
+        {"className": "card", "onSubmit": submit, "aria-labelledby": "email-title", "noValidate": True},
+        html.h2({"id": "email-title"}, ctx.t("me.email_title")),
+        field_block(
+            field_id="me-email",
+            label=ctx.t("me.email"),
+            hint=ctx.t("me.email_hint"),
+            error=error,
+            control=html.input(
+                {
+                    "id": "me-email",
+                    "type": "email",
+                    "className": "input",
+                    "inputMode": "email",
+                    "autoComplete": "email",
+                    "autoCapitalize": "none",
+                    "spellCheck": False,
+                    "maxLength": 254,
+                    "value": value,
+                    "onChange": lambda e: set_value(event_value(e)),
+                }
+            ),
+        ),
+        html.button(
+            {"type": "submit", "className": "btn btn-primary", "disabled": busy},
+            ctx.t("common.saving") if busy else ctx.t("me.email_save"),
         ),
     )
 

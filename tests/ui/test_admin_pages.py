@@ -224,6 +224,45 @@ async def test_hr_edits_a_name(settings: Any) -> None:
     assert stored == {"name": "王磊磊", "department": await _department_id("研发部")}
 
 
+async def test_hr_gives_a_new_employee_an_address_and_a_bad_one_shows_why(settings: Any) -> None:
+    hr = await actor_named("hr")
+    async with rendered_page("/admin/employees/new", settings=settings, actor=hr) as page:
+        email = page.by_label("邮箱")
+        assert _attr(email, "type") == "email" and _attr(email, "maxLength") == 254
+        assert "通知邮件发到这个地址" in _text(page.by_id("employee-email-hint"))
+        await page.type("工号", "E0103")
+        await page.type("姓名", "周邮件")
+        await _choose(page, "部门", "研发部")
+        await page.type("邮箱", "zhou@example")
+        await page.submit(_form(page, "employee-form-title"))
+        assert _error_under(page, "employee-email") == "请填写有效的邮箱地址，例如 zhang@example.com。"
+        assert _attr(page.by_label("邮箱"), "aria-invalid") == "true"
+        assert not await Employee.exists().where(Employee.employee_no == "E0103")
+        await page.type("邮箱", " Zhou@Example.COM ")
+        await page.submit(_form(page, "employee-form-title"))
+        assert "已创建员工 周邮件" in page.text
+    stored = await Employee.select(Employee.email).where(Employee.employee_no == "E0103").first()
+    assert stored == {"email": "Zhou@example.com"}
+
+
+async def test_hr_changes_an_address_and_the_list_shows_it(settings: Any) -> None:
+    hr = await actor_named("hr")
+    wang_id = await _employee_id("E0005")
+    async with rendered_page(f"/admin/employees/{wang_id}", settings=settings, actor=hr) as page:
+        assert _attr(page.by_label("邮箱"), "value") == "wang@demo.learnloop.example"
+        await page.type("邮箱", "wang.lei@rd.example.com")
+        await page.submit(_form(page, "employee-form-title"))
+        assert "已保存" in page.text
+        assert _attr(page.by_label("邮箱"), "value") == "wang.lei@rd.example.com"
+    assert await Employee.select(Employee.email).where(Employee.id == wang_id).first() == {
+        "email": "wang.lei@rd.example.com"
+    }
+    async with rendered_page("/admin/employees", settings=settings, actor=hr) as page:
+        await page.type("搜索姓名或工号", "E0005")
+        await page.submit(page.one(lambda n: _attr(n, "role") == "search", "search form"))
+        assert "wang.lei@rd.example.com" in page.text
+
+
 async def test_deactivate_needs_confirmation_and_can_be_undone(settings: Any) -> None:
     hr = await actor_named("hr")
     zhang_id = await _employee_id("E0004")
@@ -301,6 +340,7 @@ async def test_managers_and_auditors_see_a_read_only_record(settings: Any) -> No
         viewer = await actor_named(username)
         async with rendered_page(f"/admin/employees/{zhang_id}", settings=settings, actor=viewer) as page:
             assert "张丽华" in page.text and "E0004" in page.text and "华东大区" in page.text, username
+            assert "zhang@demo.learnloop.example" in page.text, username
             assert not page.all(lambda n: n.get("tagName") in WRITE_CONTROLS), username
     auditor = await actor_named("wang")
     async with rendered_page("/admin/employees", settings=settings, actor=auditor) as page:

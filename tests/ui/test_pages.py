@@ -159,6 +159,41 @@ async def test_me_page_changes_language_at_once(settings: Any) -> None:
     assert stored == {"locale": "en"}
 
 
+async def test_me_page_sets_my_own_email_address(settings: Any) -> None:
+    from backend.org.tables import Employee
+
+    def email_form(page: Any) -> Any:
+        return page.one(lambda n: n.get("attributes", {}).get("aria-labelledby") == "email-title", "form")
+
+    async def stored() -> str:
+        row = await Employee.select(Employee.email).where(Employee.employee_no == "E0005").first()
+        return str(row["email"])
+
+    wang = await actor_named("wang")
+    async with rendered_page("/me", settings=settings, actor=wang) as page:
+        field = page.by_label("邮箱地址")
+        assert field["attributes"]["value"] == "wang@demo.learnloop.example"
+        assert field["attributes"]["type"] == "email" and field["attributes"]["autoComplete"] == "email"
+        await page.type("邮箱地址", "wang lei@example.com")
+        await page.submit(email_form(page))
+        assert page.by_id("me-email-error")["children"] == ["请填写有效的邮箱地址，例如 zhang@example.com。"]
+        assert page.by_label("邮箱地址")["attributes"]["aria-invalid"] == "true"
+        assert await stored() == "wang@demo.learnloop.example"  # nothing written
+        await page.type("邮箱地址", " Wang.Lei@Example.COM")
+        await page.submit(email_form(page))
+        assert "邮箱已保存" in page.text
+        assert not page.all(lambda n: n.get("attributes", {}).get("id") == "me-email-error")
+        assert page.by_label("邮箱地址")["attributes"]["value"] == "Wang.Lei@example.com"
+        assert await stored() == "Wang.Lei@example.com"
+        await page.type("邮箱地址", "")
+        await page.submit(email_form(page))
+        assert "已删除邮箱，不再接收个人邮件" in page.text
+        assert await stored() == ""
+    async with rendered_page("/me", settings=settings, actor=wang, accept_language="en") as page:
+        assert page.by_label("E-mail address")
+        assert page.button("Save e-mail address")
+
+
 async def test_me_page_password_change_validates(settings: Any) -> None:
     wang = await actor_named("wang")
     async with rendered_page("/me", settings=settings, actor=wang) as page:
