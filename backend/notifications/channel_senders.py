@@ -1,4 +1,5 @@
-"""WeCom and DingTalk group robots and e-mail (SMTP): sending, and the arq job that delivers.
+"""The arq job that delivers over the WeCom and DingTalk group robots and e-mail (SMTP), and its sweep
+(the transports themselves are in backend.notifications.channel_transports).
 
 What goes where. WeCom and DingTalk robots post into one group chat, and Learnloop knows no e-mail
 address of a person (the Employee table has none), so these channels carry group messages only:
@@ -19,31 +20,20 @@ Quiet hours: `notify` already put `not_before` after them, as for push.
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import datetime as dt
-import hashlib
-import hmac
 import logging
-import smtplib
-import ssl
-import time
-from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Any
-from urllib.parse import quote_plus
 
-import httpx
 from arq import func
 
 from backend.lib.i18n import locale_normalize, translate
 from backend.lib.runtime import runtime_peek
-from backend.notifications.channel_settings import (
-    ChannelSettings,
-    DingtalkChannel,
-    EmailChannel,
-    WecomChannel,
-    channel_settings_stored,
+from backend.notifications.channel_settings import channel_settings_stored
+from backend.notifications.channel_transports import (
+    OUTCOME_RETRY,
+    OUTCOME_SENT,
+    ChannelMessage,
+    channel_send,
 )
 from backend.notifications.kinds import (
     CHANNEL_DINGTALK,
@@ -63,31 +53,13 @@ JOB_NAME = "channel_deliver"
 GROUP_CHANNELS = (CHANNEL_WECOM, CHANNEL_DINGTALK, CHANNEL_EMAIL)
 GROUP_KINDS = (KIND_HR_MESSAGE, KIND_DUE_SOON, KIND_OVERDUE, KIND_COURSE_NEW)
 STATE_PENDING, STATE_SENT, STATE_FAILED, STATE_SKIPPED = "pending", "sent", "failed", "skipped"
-OUTCOME_SENT, OUTCOME_RETRY, OUTCOME_FAILED = "sent", "retry", "failed"
 LEASE = dt.timedelta(minutes=5)
 JOB_TIMEOUT = 120
 MAX_ATTEMPTS = 6
 BACKOFF_FIRST = 60.0  # seconds, doubling per attempt
 BACKOFF_MAX = 3600.0
 SWEEP_LIMIT = 1_000
-HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-SMTP_TIMEOUT = 20.0
 NAMES_SHOWN = 20
-# The robots' "too many messages" answers: wait and try again.
-RATE_LIMIT_ERRCODES = {CHANNEL_WECOM: {45009}, CHANNEL_DINGTALK: {130101, 410100}}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str  # sent | retry | failed
-    error: str = ""
-
-
-@dataclass(frozen=True)
-class GroupMessage:
-    title: str
-    body: str
-    url: str = ""  # absolute, when the organisation's public origin is known
 
 
 def utc_now() -> dt.datetime:
@@ -100,119 +72,6 @@ def channel_job_id(delivery_id: int) -> str:
 
 def channel_backoff(attempts: int) -> float:
     return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
-
-
-# ---- the robots and SMTP ---------------------------------------------------------------------
-
-
-def dingtalk_signed_url(webhook_url: str, secret: str, *, timestamp_ms: int | None = None) -> str:
-    """The robot URL with `timestamp` (ms) and `sign` = urlencode(base64(HmacSHA256(secret, "ts\\nsecret")))."""
-    timestamp = str(timestamp_ms if timestamp_ms is not None else int(time.time() * 1000))
-    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
-    sign = quote_plus(base64.b64encode(digest).decode())
-    joiner = "&" if "?" in webhook_url else "?"
-    return f"{webhook_url}{joiner}timestamp={timestamp}&sign={sign}"
-
-
-def markdown_of(message: GroupMessage) -> str:
-    lines = [f"### {message.title}", "", message.body]
-    if message.url:
-        lines += ["", f"[{message.url}]({message.url})"]
-    return "\n".join(lines)
-
-
-def wecom_payload(message: GroupMessage) -> dict[str, Any]:
-    return {"msgtype": "markdown", "markdown": {"content": markdown_of(message)[:4096]}}
-
-
-def dingtalk_payload(message: GroupMessage) -> dict[str, Any]:
-    return {"msgtype": "markdown", "markdown": {"title": message.title[:100], "text": markdown_of(message)}}
-
-
-async def _post_robot(client: httpx.AsyncClient, channel: str, url: str, payload: dict[str, Any]) -> Outcome:
-    try:
-        response = await client.post(url, json=payload)
-    except httpx.HTTPError as exc:
-        return Outcome(OUTCOME_RETRY, f"network: {type(exc).__name__}: {exc}"[:500])
-    if response.status_code >= 500 or response.status_code == 429:
-        return Outcome(OUTCOME_RETRY, f"HTTP {response.status_code}")
-    if response.status_code >= 400:
-        return Outcome(OUTCOME_FAILED, f"HTTP {response.status_code}: {response.text[:200]}")
-    try:
-        answer = response.json()
-        errcode, errmsg = int(answer.get("errcode", -1)), str(answer.get("errmsg", ""))
-    except (ValueError, AttributeError, TypeError):
-        return Outcome(OUTCOME_FAILED, f"not a robot answer: {response.text[:200]}")
-    if errcode == 0:
-        return Outcome(OUTCOME_SENT)
-    status = OUTCOME_RETRY if errcode in RATE_LIMIT_ERRCODES[channel] else OUTCOME_FAILED
-    return Outcome(status, f"errcode {errcode}: {errmsg}"[:500])
-
-
-async def wecom_send(client: httpx.AsyncClient, config: WecomChannel, message: GroupMessage) -> Outcome:
-    if not config.webhook_url:
-        return Outcome(OUTCOME_FAILED, "no webhook URL")
-    return await _post_robot(client, CHANNEL_WECOM, config.webhook_url, wecom_payload(message))
-
-
-async def dingtalk_send(client: httpx.AsyncClient, config: DingtalkChannel, message: GroupMessage) -> Outcome:
-    if not config.webhook_url or not config.secret:
-        return Outcome(OUTCOME_FAILED, "no webhook URL or secret")
-    url = dingtalk_signed_url(config.webhook_url, config.secret)
-    return await _post_robot(client, CHANNEL_DINGTALK, url, dingtalk_payload(message))
-
-
-def _smtp_send_blocking(config: EmailChannel, recipient: str, message: GroupMessage) -> None:
-    mail = EmailMessage()
-    mail["Subject"] = message.title
-    mail["From"] = config.from_address
-    mail["To"] = recipient
-    mail.set_content(message.body + (f"\n\n{message.url}" if message.url else ""))
-    smtp: smtplib.SMTP
-    if config.security == "ssl":
-        smtp = smtplib.SMTP_SSL(
-            config.host, config.port, timeout=SMTP_TIMEOUT, context=ssl.create_default_context()
-        )
-    else:
-        smtp = smtplib.SMTP(config.host, config.port, timeout=SMTP_TIMEOUT)
-    with smtp:
-        smtp.ehlo()
-        if config.security == "starttls":
-            smtp.starttls(context=ssl.create_default_context())
-            smtp.ehlo()
-        if config.username:
-            smtp.login(config.username, config.password)
-        smtp.send_message(mail)
-
-
-async def email_send(config: EmailChannel, recipient: str, message: GroupMessage) -> Outcome:
-    if not config.host or not config.from_address or not recipient:
-        return Outcome(OUTCOME_FAILED, "no SMTP host, sender or recipient")
-    try:
-        await asyncio.to_thread(_smtp_send_blocking, config, recipient, message)
-    except smtplib.SMTPResponseException as exc:  # 4xx: try later; 5xx: refused for good
-        status = OUTCOME_RETRY if 400 <= exc.smtp_code < 500 else OUTCOME_FAILED
-        detail = (
-            exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
-        )
-        return Outcome(status, f"SMTP {exc.smtp_code}: {detail}"[:500])
-    except smtplib.SMTPRecipientsRefused as exc:
-        return Outcome(OUTCOME_FAILED, f"recipient refused: {exc.recipients}"[:500])
-    except (OSError, smtplib.SMTPException) as exc:  # network, TLS, a dropped connection
-        return Outcome(OUTCOME_RETRY, f"{type(exc).__name__}: {exc}"[:500])
-    return Outcome(OUTCOME_SENT)
-
-
-async def channel_send(channel: str, settings: ChannelSettings, message: GroupMessage) -> Outcome:
-    """Send `message` over one channel with the organisation's settings (the job and the test button)."""
-    if channel == CHANNEL_EMAIL:
-        return await email_send(settings.email, settings.email.to_address, message)
-    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False) as client:
-        if channel == CHANNEL_WECOM:
-            return await wecom_send(client, settings.wecom, message)
-        if channel == CHANNEL_DINGTALK:
-            return await dingtalk_send(client, settings.dingtalk, message)
-    raise ValueError(f"not a group channel: {channel!r}")
 
 
 # ---- the group message of a notification -----------------------------------------------------
@@ -234,7 +93,7 @@ def group_of(notification: dict[str, Any]) -> str:
     return str(notification["source"]) or str(notification["dedupe_key"]).partition(":")[2]
 
 
-async def group_message(notification: dict[str, Any]) -> GroupMessage:
+async def group_message(notification: dict[str, Any]) -> ChannelMessage:
     locale = _default_locale()
     title, body = notification_words(
         locale,
@@ -259,7 +118,7 @@ async def group_message(notification: dict[str, Any]) -> GroupMessage:
         joined = ("、" if locale == "zh-CN" else ", ").join(names)
         key = "channels.group.recipients_more" if total > len(names) else "channels.group.recipients"
         body = f"{body}\n\n{translate(locale, key, names=joined, count=total)}"
-    return GroupMessage(title=title, body=body, url=_public_url(str(notification["url"])))
+    return ChannelMessage(title=title, body=body, url=_public_url(str(notification["url"])))
 
 
 # ---- the job ---------------------------------------------------------------------------------

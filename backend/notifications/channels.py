@@ -18,18 +18,14 @@ from backend.lib.http import ActorDep, request_locale
 from backend.lib.i18n import translate
 from backend.lib.policy import ROLE_HR_ADMIN, Actor, require_role
 from backend.lib.schema import Schema
-from backend.notifications.channel_senders import (
-    GROUP_CHANNELS,
-    OUTCOME_SENT,
-    GroupMessage,
-    channel_send,
-)
+from backend.notifications.channel_senders import GROUP_CHANNELS
 from backend.notifications.channel_settings import (
     ChannelSettings,
     channel_settings_get,
     channel_settings_set,
     channel_settings_stored,
 )
+from backend.notifications.channel_transports import OUTCOME_SENT, ChannelMessage, channel_send
 from backend.notifications.kinds import CHANNEL_EMAIL
 
 
@@ -49,7 +45,7 @@ async def channel_test(*, actor: Actor | None, channel: str, locale: str) -> Cha
         return ChannelTestOut(
             channel=channel, ok=False, error=translate(locale, "channels.test.no_recipient")
         )
-    message = GroupMessage(
+    message = ChannelMessage(
         title=translate(locale, "channels.test.title"), body=translate(locale, "channels.test.body")
     )
     outcome = await channel_send(channel, settings, message)

@@ -22,12 +22,9 @@ import pytest_asyncio
 from backend.lib.queue import queue_pool
 from backend.lib.runtime import Runtime, runtime_bind, runtime_peek
 from backend.lib.storage import storage_client
-from backend.notifications.channel_senders import (
-    channel_deliver,
-    channel_sweep,
-    dingtalk_signed_url,
-)
+from backend.notifications.channel_senders import channel_deliver, channel_sweep
 from backend.notifications.channel_settings import ChannelSettings, channel_settings_set
+from backend.notifications.channel_transports import dingtalk_signed_url
 from backend.notifications.channels import channel_test
 from backend.notifications.kinds import (
     CHANNEL_DINGTALK,
