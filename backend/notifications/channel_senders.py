@@ -1,21 +1,25 @@
-"""The arq job that delivers over the WeCom and DingTalk group robots and e-mail (SMTP), and its sweep
-(the transports themselves are in backend.notifications.channel_transports).
+"""The arq job that delivers notifications over WeCom, DingTalk and e-mail, and its sweep.
 
-What goes where. WeCom and DingTalk robots post into one group chat, and Learnloop knows no e-mail
-address of a person (the Employee table has none), so these channels carry group messages only:
-- HR messages, due-soon and overdue reminders, and new courses become ONE group message per reminder
-  (per kind and `source`, or the shared dedupe key): `notify` plans a delivery per person and channel;
-  the first of them to run creates the group Delivery (no notification; unique key
-  `group:<channel>:<kind>:<source>`) and sends it, naming the recipients; the others find it exists.
-  Each person's delivery ends `skipped` with `target = "group:<delivery id>"`.
-- Personal kinds (points, grades, likes, redemptions) never go to a group: their delivery is `skipped`.
-E-mail goes to the organisation's mailing list (`email.to_address`); without one it is skipped.
+What goes where (the transports themselves are in backend.notifications.channel_transports):
+- E-mail to a person who has an address (`Employee.email`) goes to that address, for every kind,
+  in their language (else the organisation's), subject = the title, body = the text and a link.
+  The delivery ends `sent` (or `failed`) with `target` = the address used.
+- WeCom and DingTalk robots post into one group chat, and so does e-mail for people without an address
+  when HR set a mailing list (`email.to_address`): HR messages, due-soon and overdue reminders and new
+  courses become ONE group message per reminder (per kind and `source`, or the shared dedupe key).
+  `notify` plans a delivery per person and channel; the first of them to run creates the group
+  Delivery (no notification; unique key `group:<channel>:<kind>:<source>`) and sends it, naming the
+  recipients (by e-mail: those without an address); the others find it exists. Each person's delivery
+  ends `skipped` with `target = "group:<delivery id>"`.
+- Personal kinds (points, grades, likes, redemptions) never go to a group: without an address of the
+  person their delivery is `skipped`, and so is a group kind's when there is no mailing list either.
 
 Exactly once, as push: a run claims its delivery with one conditional UPDATE (pending, due, lease),
-so a second or concurrent run sends nothing. errcode ≠ 0 (or an SMTP 5xx) fails the delivery with the
-message; 5xx, network errors and the robots' rate limits retry with backoff (at most MAX_ATTEMPTS).
-Jobs are queued by `channel_sweep` (cron, every minute) with the job id `channel:<delivery id>`.
-Quiet hours: `notify` already put `not_before` after them, as for push.
+so a second or concurrent run sends nothing. errcode ≠ 0, an SMTP 5xx or a refused recipient fails the
+delivery with the message; 5xx, SMTP 4xx, network errors and the robots' rate limits retry with
+backoff (at most MAX_ATTEMPTS). Jobs are queued by `channel_sweep` (cron, every minute) with the job id
+`channel:<delivery id>`. Preferences and quiet hours: `notify` planned no delivery for a kind and
+channel the person turned off, and put `not_before` after quiet hours, as for push.
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ from backend.notifications.channel_transports import (
     OUTCOME_RETRY,
     OUTCOME_SENT,
     ChannelMessage,
+    Outcome,
     channel_send,
+    email_send,
 )
 from backend.notifications.kinds import (
     CHANNEL_DINGTALK,
@@ -74,7 +80,7 @@ def channel_backoff(attempts: int) -> float:
     return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
 
 
-# ---- the group message of a notification -----------------------------------------------------
+# ---- the words of a notification --------------------------------------------------------------
 
 
 def _default_locale() -> str:
@@ -88,24 +94,32 @@ def _public_url(path: str) -> str:
     return f"{origins[0].rstrip('/')}{path}" if origins and path else ""
 
 
-def group_of(notification: dict[str, Any]) -> str:
-    """What people share a group message: the source, else their common dedupe key."""
-    return str(notification["source"]) or str(notification["dedupe_key"]).partition(":")[2]
-
-
-async def group_message(notification: dict[str, Any]) -> ChannelMessage:
-    locale = _default_locale()
-    title, body = notification_words(
+def _words(notification: dict[str, Any], locale: str) -> tuple[str, str]:
+    return notification_words(
         locale,
         message_key=notification["message_key"],
         params=notification["params"],
         title=notification["title"],
         body=notification["body"],
     )
+
+
+def group_of(notification: dict[str, Any]) -> str:
+    """What people share a group message: the source, else their common dedupe key."""
+    return str(notification["source"]) or str(notification["dedupe_key"]).partition(":")[2]
+
+
+async def group_message(notification: dict[str, Any], *, channel: str) -> ChannelMessage:
+    """The one message of a reminder to a group, naming its recipients (by e-mail: those who have no
+    address of their own, the only ones the mailing list stands in for)."""
+    locale = _default_locale()
+    title, body = _words(notification, locale)
     names: list[str] = []
     total = 0
     if notification["source"]:
         same = (Notification.kind == notification["kind"]) & (Notification.source == notification["source"])
+        if channel == CHANNEL_EMAIL:
+            same &= Notification.employee.email == ""
         total = await Notification.count().where(same)
         rows = (
             await Notification.select(Notification.employee.name.as_alias("name"))
@@ -119,6 +133,18 @@ async def group_message(notification: dict[str, Any]) -> ChannelMessage:
         key = "channels.group.recipients_more" if total > len(names) else "channels.group.recipients"
         body = f"{body}\n\n{translate(locale, key, names=joined, count=total)}"
     return ChannelMessage(title=title, body=body, url=_public_url(str(notification["url"])))
+
+
+def personal_message(notification: dict[str, Any]) -> ChannelMessage:
+    """A person's own e-mail: in their language, else the organisation's."""
+    locale = locale_normalize(notification["locale"]) or _default_locale()
+    title, body = _words(notification, locale)
+    return ChannelMessage(
+        title=title,
+        body=body,
+        url=_public_url(str(notification["url"])),
+        footer=translate(locale, "channels.email.footer"),
+    )
 
 
 # ---- the job ---------------------------------------------------------------------------------
@@ -152,6 +178,24 @@ async def _finish(delivery_id: int, **values: Any) -> None:
     await Delivery.update(changes).where(Delivery.id == delivery_id)
 
 
+async def _skip(delivery_id: int, reason: str, **values: Any) -> str:
+    await _finish(delivery_id, state=STATE_SKIPPED, last_error=reason, **values)
+    return STATE_SKIPPED
+
+
+async def _settle(delivery_id: int, attempts: int, outcome: Outcome, **values: Any) -> str:
+    """Record what the robot or mail server answered: sent, later again (backoff), or failed."""
+    if outcome.status == OUTCOME_SENT:
+        await _finish(delivery_id, state=STATE_SENT, sent_at=utc_now(), last_error="", **values)
+        return STATE_SENT
+    if outcome.status == OUTCOME_RETRY and attempts < MAX_ATTEMPTS:
+        delay = dt.timedelta(seconds=channel_backoff(attempts))
+        await _finish(delivery_id, not_before=utc_now() + delay, last_error=outcome.error, **values)
+        return "retry"
+    await _finish(delivery_id, state=STATE_FAILED, last_error=outcome.error, **values)
+    return STATE_FAILED
+
+
 async def _notification(notification_id: int) -> dict[str, Any] | None:
     row: dict[str, Any] | None = (
         await Notification.select(
@@ -164,6 +208,8 @@ async def _notification(notification_id: int) -> dict[str, Any] | None:
             Notification.url,
             Notification.source,
             Notification.dedupe_key,
+            Notification.employee.email.as_alias("email"),
+            Notification.employee.locale.as_alias("locale"),
         )
         .where(Notification.id == notification_id)
         .first()
@@ -171,13 +217,32 @@ async def _notification(notification_id: int) -> dict[str, Any] | None:
     return row
 
 
+async def _personal_email(claimed: dict[str, Any], notification: dict[str, Any]) -> str:
+    """E-mail to the person's own address."""
+    delivery_id, attempts, address = int(claimed["id"]), int(claimed["attempts"]), str(notification["email"])
+    config = (await channel_settings_stored()).email
+    if not config.enabled:
+        return await _skip(delivery_id, "the channel is off", target=address)
+    outcome = await email_send(config, address, personal_message(notification))
+    return await _settle(delivery_id, attempts, outcome, target=address)
+
+
 async def _person_delivery(ctx: dict[str, Any], claimed: dict[str, Any]) -> str:
-    """A person's delivery on a group channel: make sure the group message exists, then step aside."""
+    """A person's delivery: their own e-mail when they have an address; else make sure the group
+    message exists (group kinds only), then step aside."""
     delivery_id, channel = int(claimed["id"]), str(claimed["channel"])
     notification = await _notification(int(claimed["notification"]))
-    if notification is None or notification["kind"] not in GROUP_KINDS:
-        await _finish(delivery_id, state=STATE_SKIPPED, last_error="personal: not posted to a group")
-        return STATE_SKIPPED
+    if notification is None:
+        return await _skip(delivery_id, "the notification is gone")
+    if channel == CHANNEL_EMAIL:
+        if notification["email"]:
+            return await _personal_email(claimed, notification)
+        if notification["kind"] not in GROUP_KINDS:
+            return await _skip(delivery_id, "no e-mail address")
+        if not (await channel_settings_stored()).email.to_address:
+            return await _skip(delivery_id, "no e-mail address and no mailing list")
+    elif notification["kind"] not in GROUP_KINDS:
+        return await _skip(delivery_id, "personal: not posted to a group")
     unique_key = f"group:{channel}:{notification['kind']}:{group_of(notification)}"[:255]
     created = (
         await Delivery.insert(
@@ -194,9 +259,7 @@ async def _person_delivery(ctx: dict[str, Any], claimed: dict[str, Any]) -> str:
         else await Delivery.select(Delivery.id).where(Delivery.unique_key == unique_key).first()
     )
     group_id = int(group["id"]) if group else 0
-    await _finish(
-        delivery_id, state=STATE_SKIPPED, target=f"group:{group_id}", last_error="in the group message"
-    )
+    await _skip(delivery_id, "in the group message", target=f"group:{group_id}")
     if created:
         await channel_deliver(ctx, group_id)  # at once; the sweep would take it within a minute anyway
     return STATE_SKIPPED
@@ -209,26 +272,14 @@ async def _group_delivery(claimed: dict[str, Any]) -> str:
         await _notification(int(target[2:])) if target.startswith("n:") and target[2:].isdigit() else None
     )
     if notification is None:
-        await _finish(delivery_id, state=STATE_SKIPPED, last_error="the notification is gone")
-        return STATE_SKIPPED
+        return await _skip(delivery_id, "the notification is gone")
     settings = await channel_settings_stored()
-    config = getattr(settings, channel)
-    if not config.enabled:
-        await _finish(delivery_id, state=STATE_SKIPPED, last_error="the channel is off")
-        return STATE_SKIPPED
+    if not getattr(settings, channel).enabled:
+        return await _skip(delivery_id, "the channel is off")
     if channel == CHANNEL_EMAIL and not settings.email.to_address:
-        await _finish(delivery_id, state=STATE_SKIPPED, last_error="no mailing list address")
-        return STATE_SKIPPED
-    outcome = await channel_send(channel, settings, await group_message(notification))
-    if outcome.status == OUTCOME_SENT:
-        await _finish(delivery_id, state=STATE_SENT, sent_at=utc_now(), last_error="")
-        return STATE_SENT
-    if outcome.status == OUTCOME_RETRY and attempts < MAX_ATTEMPTS:
-        delay = dt.timedelta(seconds=channel_backoff(attempts))
-        await _finish(delivery_id, not_before=utc_now() + delay, last_error=outcome.error)
-        return "retry"
-    await _finish(delivery_id, state=STATE_FAILED, last_error=outcome.error)
-    return STATE_FAILED
+        return await _skip(delivery_id, "no mailing list address")
+    message = await group_message(notification, channel=channel)
+    return await _settle(delivery_id, attempts, await channel_send(channel, settings, message))
 
 
 async def channel_deliver(ctx: dict[str, Any], delivery_id: int) -> str:

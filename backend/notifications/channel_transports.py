@@ -17,6 +17,7 @@ import ssl
 import time
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -48,9 +49,10 @@ class ChannelMessage:
     title: str
     body: str
     url: str = ""  # absolute, when the organisation's public origin is known
+    footer: str = ""  # e-mail only: why the reader gets it, after a signature line
 
 
-# ---- the group robots and SMTP ----------------------------------------------------------------
+# ---- the group robots ------------------------------------------------------------------------
 
 
 def dingtalk_signed_url(webhook_url: str, secret: str, *, timestamp_ms: int | None = None) -> str:
@@ -112,12 +114,37 @@ async def dingtalk_send(
     return await _post_robot(client, CHANNEL_DINGTALK, url, dingtalk_payload(message))
 
 
-def _smtp_send_blocking(config: EmailChannel, recipient: str, message: ChannelMessage) -> None:
+# ---- SMTP ------------------------------------------------------------------------------------
+
+
+def address_ascii(address: str) -> str:
+    """The address with an internationalised domain in its ASCII form (例子.中国 → xn--…): what every
+    SMTP server takes without SMTPUTF8. The local part is ASCII already (org.services.email_checked)."""
+    local, _, domain = address.rpartition("@")
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
+def mail_of(config: EmailChannel, recipient: str, message: ChannelMessage) -> EmailMessage:
+    """The plain-text mail: subject = the title on one line; body, link, then the footer."""
     mail = EmailMessage()
-    mail["Subject"] = message.title
+    mail["Subject"] = " ".join(message.title.split())  # a line break in a header would be refused
     mail["From"] = config.from_address
     mail["To"] = recipient
-    mail.set_content(message.body + (f"\n\n{message.url}" if message.url else ""))
+    mail["Date"] = formatdate(localtime=False)
+    mail["Message-ID"] = make_msgid(domain=config.from_address.rpartition("@")[2] or None)
+    mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to a robot
+    text = message.body + (f"\n\n{message.url}" if message.url else "")
+    if message.footer:
+        text += f"\n\n-- \n{message.footer}"
+    mail.set_content(text)
+    return mail
+
+
+def _smtp_send_blocking(config: EmailChannel, recipient: str, message: ChannelMessage) -> None:
+    mail = mail_of(config, address_ascii(recipient), message)
     smtp: smtplib.SMTP
     if config.security == "ssl":
         smtp = smtplib.SMTP_SSL(
@@ -135,26 +162,32 @@ def _smtp_send_blocking(config: EmailChannel, recipient: str, message: ChannelMe
         smtp.send_message(mail)
 
 
+def _text_of(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+
+
 async def email_send(config: EmailChannel, recipient: str, message: ChannelMessage) -> Outcome:
+    """One mail to one address with the organisation's SMTP settings."""
     if not config.host or not config.from_address or not recipient:
         return Outcome(OUTCOME_FAILED, "no SMTP host, sender or recipient")
     try:
         await asyncio.to_thread(_smtp_send_blocking, config, recipient, message)
     except smtplib.SMTPResponseException as exc:  # 4xx: try later; 5xx: refused for good
         status = OUTCOME_RETRY if 400 <= exc.smtp_code < 500 else OUTCOME_FAILED
-        detail = (
-            exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
-        )
-        return Outcome(status, f"SMTP {exc.smtp_code}: {detail}"[:500])
-    except smtplib.SMTPRecipientsRefused as exc:
-        return Outcome(OUTCOME_FAILED, f"recipient refused: {exc.recipients}"[:500])
+        return Outcome(status, f"SMTP {exc.smtp_code}: {_text_of(exc.smtp_error)}"[:500])
+    except smtplib.SMTPRecipientsRefused as exc:  # RCPT TO refused: a 4xx (greylisting) passes
+        codes = [code for code, _reply in exc.recipients.values()]
+        status = OUTCOME_RETRY if codes and all(400 <= code < 500 for code in codes) else OUTCOME_FAILED
+        detail = "; ".join(f"{code} {_text_of(reply)}" for code, reply in exc.recipients.values())
+        return Outcome(status, f"recipient refused: {detail}"[:500])
     except (OSError, smtplib.SMTPException) as exc:  # network, TLS, a dropped connection
         return Outcome(OUTCOME_RETRY, f"{type(exc).__name__}: {exc}"[:500])
     return Outcome(OUTCOME_SENT)
 
 
 async def channel_send(channel: str, settings: ChannelSettings, message: ChannelMessage) -> Outcome:
-    """Send `message` over one channel with the organisation's settings (the job and the test button)."""
+    """Send a group message over one channel (e-mail: to the mailing list) with the organisation's
+    settings: the job's group messages and HR's test button."""
     if channel == CHANNEL_EMAIL:
         return await email_send(settings.email, settings.email.to_address, message)
     async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False) as client:

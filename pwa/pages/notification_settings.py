@@ -247,7 +247,9 @@ def _channel_section(
     return html.section(
         {"key": channel, "className": "card", "aria-labelledby": f"ch-{channel}-title"},
         html.h2({"id": f"ch-{channel}-title"}, ctx.t(f"channels.{channel}.title")),
-        html.p({"className": "muted"}, ctx.t(f"channels.{channel}.hint")) if channel == "web_push" else "",
+        html.p({"className": "muted", "id": f"ch-{channel}-hint"}, ctx.t(f"channels.{channel}.hint"))
+        if channel in ("web_push", "email")
+        else "",
         html.label(
             {"className": "pt-switch-row", "htmlFor": switch_id},
             html.span(ctx.t("channels.enabled")),
@@ -279,11 +281,12 @@ def TestButton(*, channel: str) -> Any:
         set_busy(True)
         try:
             outcome = await channel_test(actor=ctx.actor, channel=channel, locale=ctx.locale)
-            set_result(
-                ctx.t("channels.test_ok")
-                if outcome.ok
-                else ctx.t("channels.test_failed", error=outcome.error)
-            )
+            if not outcome.ok:
+                set_result(ctx.t("channels.test_failed", error=outcome.error))
+            elif outcome.recipient:
+                set_result(ctx.t("channels.test_ok_to", address=outcome.recipient))
+            else:
+                set_result(ctx.t("channels.test_ok"))
         except AppError as exc:
             set_result(error_text(ctx, exc))
         set_busy(False)

@@ -1,9 +1,10 @@
-"""WeCom, DingTalk and e-mail deliveries end to end on SQLite and PostgreSQL, against loopback robots that
-check the payloads and recompute DingTalk's signature, and a loopback SMTP server.
+"""WeCom, DingTalk and the e-mail mailing list end to end on SQLite and PostgreSQL, against loopback
+robots that check the payloads and recompute DingTalk's signature, and a loopback SMTP server.
 
 notify → a pending delivery per person and channel → channel_deliver → one group message per reminder.
 Exactly once: the same job twice or concurrently posts once; errcode ≠ 0 fails with the robot's message;
 5xx and SMTP 4xx retry later, then succeed; quiet hours hold; personal kinds never reach a group.
+E-mail to people's own addresses: tests/integration/test_email_delivery.py.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from backend.notifications.kinds import (
 from backend.notifications.quiet_hours import clock_text, org_zone
 from backend.notifications.services import notify, quiet_hours_set
 from backend.notifications.tables import Delivery
+from backend.org.services import employee_email_update
 from backend.settings import Settings
 from backend.worker import worker_create
 from tests.support.fake_channels import FakeRobots, FakeSmtp
@@ -107,6 +109,12 @@ async def employee_of(username: str) -> int:
     return actor.employee_id
 
 
+async def without_address(*usernames: str) -> None:
+    """These people removed their e-mail address (on the Me page): the mailing list stands in."""
+    for username in usernames:
+        await employee_email_update(actor=await actor_named(username), email="")
+
+
 async def reminder(source: str, *usernames: str) -> list[int]:
     return await notify(
         employee_ids=[await employee_of(name) for name in usernames],
@@ -175,7 +183,8 @@ async def test_one_group_message_per_reminder_on_each_robot(world: World) -> Non
         assert {(row["state"], row["target"]) for row in people} == {("skipped", f"group:{group['id']}")}
 
 
-async def test_the_group_message_is_also_mailed_to_the_list(world: World) -> None:
+async def test_the_group_message_is_mailed_to_the_list_for_people_without_an_address(world: World) -> None:
+    await without_address("zhang", "wang")
     before = len(world.smtp.mails())
     created = await reminder("reminder:mail", "zhang", "wang")
     await run_all(world, created, CHANNEL_EMAIL)
@@ -186,7 +195,8 @@ async def test_the_group_message_is_also_mailed_to_the_list(world: World) -> Non
     assert mail.recipients == ["all-staff@example.com"] and mail.sender == "learnloop@example.com"
     assert mail.user == world.smtp.username  # it logged in
     assert mail.message["Subject"] == "请提交心得"
-    assert "大客户关系维护心得本周五截止" in mail.message.get_content()
+    content = mail.message.get_content()
+    assert "大客户关系维护心得本周五截止" in content and "张丽华" in content and "王磊" in content
     assert (await group_of(CHANNEL_EMAIL, "reminder:mail"))["state"] == "sent"
 
 
@@ -232,6 +242,7 @@ async def test_a_5xx_retries_later_then_succeeds_once(world: World) -> None:
 
 
 async def test_an_smtp_4xx_retries_and_a_5xx_fails(world: World) -> None:
+    await without_address("zhang")
     world.smtp.scripted.append("451 4.3.0 try again later")
     created = await reminder("reminder:smtp", "zhang")
     await run_all(world, created, CHANNEL_EMAIL)
@@ -305,4 +316,9 @@ async def test_hr_sends_a_test_message(world: World) -> None:
     failed = await channel_test(actor=hr, channel=CHANNEL_WECOM, locale="en")
     assert not failed.ok and "93000" in failed.error
     mailed = await channel_test(actor=hr, channel=CHANNEL_EMAIL, locale="zh-CN")
-    assert mailed.ok and world.smtp.mails()[-1].message["Subject"] == "Learnloop 测试消息"
+    assert mailed.ok and mailed.recipient == "hr@demo.learnloop.example"  # HR's own address
+    assert world.smtp.mails()[-1].message["Subject"] == "Learnloop 测试消息"
+    assert world.smtp.mails()[-1].recipients == ["hr@demo.learnloop.example"]
+    await without_address("hr")
+    listed = await channel_test(actor=hr, channel=CHANNEL_EMAIL, locale="en")
+    assert listed.ok and world.smtp.mails()[-1].recipients == ["all-staff@example.com"]

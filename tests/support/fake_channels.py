@@ -10,7 +10,9 @@ Answers like the real robots: HTTP 200 with {"errcode": 0, "errmsg": "ok"}, or a
 errcode, a 5xx) per robot. A bad signature is errcode 310000, like DingTalk's "sign not match".
 
 FakeSmtp: a small asyncio SMTP server (EHLO, AUTH PLAIN/LOGIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT) that
-records each message parsed; scripted replies to MAIL FROM (a 451, a 550) test retries and failures.
+records each message parsed; scripted replies to MAIL FROM (a 451, a 550) and to RCPT TO (a mailbox
+refused with 550, greylisted with 450) test retries and failures. DATA without an accepted recipient
+is refused (503), as real servers do.
 """
 
 from __future__ import annotations
@@ -184,6 +186,7 @@ class FakeSmtp:
     password: str = "s3cret-pass"
     received: list[Mail] = field(default_factory=list)
     scripted: deque[str] = field(default_factory=deque)  # replies to the next MAIL FROMs ("451 busy")
+    scripted_rcpt: deque[str] = field(default_factory=deque)  # replies to the next RCPT TOs ("550 …")
     port: int = 0
     _loop: asyncio.AbstractEventLoop | None = None
     _server: asyncio.Server | None = None
@@ -244,8 +247,15 @@ class FakeSmtp:
                     sender, recipients = argument.partition(":")[2].split(" ")[0].strip("<>"), []
                     await reply("250 OK")
                 elif verb == "RCPT":
+                    with self._lock:
+                        scripted = self.scripted_rcpt.popleft() if self.scripted_rcpt else ""
+                    if scripted:
+                        await reply(scripted)
+                        continue
                     recipients.append(argument.partition(":")[2].strip().strip("<>"))
                     await reply("250 OK")
+                elif verb == "DATA" and not recipients:
+                    await reply("503 5.5.1 No valid recipients")
                 elif verb == "DATA":
                     await reply("354 End data with <CR><LF>.<CR><LF>")
                     lines: list[bytes] = []

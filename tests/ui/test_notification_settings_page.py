@@ -85,15 +85,34 @@ async def test_a_webhook_outside_the_allowlist_shows_why(settings: Any) -> None:
 
 
 async def test_the_test_button_shows_its_result(settings: Any) -> None:
+    from backend.org.services import employee_email_update
+
     hr = await actor_named("hr")
+    await employee_email_update(actor=hr, email="")  # HR has no address, nor a mailing list yet
     async with rendered_page(PATH, settings=settings, actor=hr) as page:
         await until(page, loaded)
         await page.fire(page.by_id("ch-email-test"), "onClick")
         await until(page, lambda p: _text(p.by_id("ch-email-test-result")))
-        assert _text(page.by_id("ch-email-test-result")) == "发送失败：请先填写收件地址并保存"
+        assert _text(page.by_id("ch-email-test-result")) == (
+            "发送失败：请先在“我的”页面填写你的邮箱，或填写群发邮件列表并保存"
+        )
         await page.fire(page.by_id("ch-wecom-test"), "onClick")  # no webhook saved: fails, says why
         await until(page, lambda p: _text(p.by_id("ch-wecom-test-result")))
         assert "发送失败" in _text(page.by_id("ch-wecom-test-result"))
+
+
+async def test_the_email_section_says_where_mail_goes(settings: Any) -> None:
+    hr = await actor_named("hr")
+    async with rendered_page(PATH, settings=settings, actor=hr) as page:
+        await until(page, loaded)
+        hint = _text(page.by_id("ch-email-hint"))
+        assert "每个人自己的邮箱" in hint and "只接收没有个人邮箱的人" in hint
+        assert page.by_label("群发邮件列表（给没有个人邮箱的人）")
+    async with rendered_page(PATH, settings=settings, actor=hr, accept_language="en") as page:
+        await until(page, loaded)
+        hint = _text(page.by_id("ch-email-hint"))
+        assert "each person's own address" in hint and "only receives" in hint
+        assert page.by_label("Mailing list (for people without an address)")
 
 
 async def test_quiet_hours_save_from_the_page(settings: Any) -> None:
