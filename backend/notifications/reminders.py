@@ -16,15 +16,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgspec
-from piccolo.query.methods.select import Count
 
 from backend.events.outbox import outbox_add, outbox_kick
 from backend.lib.db import write_transaction
 from backend.lib.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from backend.lib.policy import ROLE_HR_ADMIN, ROLE_MANAGER, Actor, actor_require
 from backend.lib.schema import Schema
+from backend.notifications.reminder_stats import ChannelStatOut, reminder_stats
 from backend.notifications.services import url_checked, utc_now
-from backend.notifications.tables import Delivery, Notification, Reminder
+from backend.notifications.tables import Reminder
 from backend.org.schemas import DepartmentOut, Page, Ref
 from backend.org.selectors import department_tree_order, level_list, position_list
 from backend.org.tables import EMPLOYEE_ACTIVE, Department, Employee, JobLevel, Position
@@ -70,14 +70,6 @@ class ReminderChoicesOut(Schema):
 class ReminderCreatedOut(Schema):
     id: int
     recipients: int
-
-
-class ChannelStatOut(Schema):
-    channel: str  # in_app | web_push | wecom | dingtalk | email
-    sent: int
-    failed: int
-    pending: int
-    read: int  # in the app only
 
 
 class ReminderOut(Schema):
@@ -311,51 +303,6 @@ async def reminder_cancel(*, actor: Actor | None, reminder_id: int) -> None:
     )
     if not changed:
         raise Conflict("error.reminders_not_scheduled")
-
-
-async def reminder_stats(reminder_ids: Sequence[int]) -> dict[int, list[ChannelStatOut]]:
-    """Per reminder and channel: sent, failed, pending; the app's row counts notifications and reads."""
-    sources = {f"reminder:{rid}": rid for rid in reminder_ids}
-    if not sources:
-        return {}
-    counts: dict[tuple[int, str], dict[str, int]] = {}
-    in_app = (
-        await Notification.select(Notification.source, Count())
-        .where(Notification.source.is_in(list(sources)))
-        .group_by(Notification.source)
-    )
-    read = (
-        await Notification.select(Notification.source, Count())
-        .where(Notification.source.is_in(list(sources)) & Notification.read_at.is_not_null())
-        .group_by(Notification.source)
-    )
-    for row in in_app:
-        counts[(sources[row["source"]], "in_app")] = {"sent": int(row["count"])}
-    for row in read:
-        counts.setdefault((sources[row["source"]], "in_app"), {})["read"] = int(row["count"])
-    deliveries = (
-        await Delivery.select(
-            Delivery.notification.source.as_alias("source"), Delivery.channel, Delivery.state, Count()
-        )
-        .where(Delivery.notification.source.is_in(list(sources)))
-        .group_by(Delivery.notification.source, Delivery.channel, Delivery.state)
-    )
-    for row in deliveries:
-        bucket = counts.setdefault((sources[row["source"]], str(row["channel"])), {})
-        state = {"sent": "sent", "failed": "failed"}.get(str(row["state"]), "pending")
-        bucket[state] = bucket.get(state, 0) + int(row["count"])
-    stats: dict[int, list[ChannelStatOut]] = {}
-    for (rid, channel), values in sorted(counts.items(), key=lambda item: (item[0][1] != "in_app", item[0])):
-        stats.setdefault(rid, []).append(
-            ChannelStatOut(
-                channel=channel,
-                sent=values.get("sent", 0),
-                failed=values.get("failed", 0),
-                pending=values.get("pending", 0),
-                read=values.get("read", 0),
-            )
-        )
-    return stats
 
 
 async def reminder_list(*, actor: Actor | None, page: int = 1) -> Page[ReminderOut]:

@@ -54,11 +54,12 @@ def _stat_lines(ctx: UIContext, reminder: ReminderOut) -> list[Any]:
         else:
             channel = ctx.t(f"notifications.channel.{stat.channel}")
             text = ctx.t(
-                "reminders.page.stat_channel",
+                "reminders.page.stat_skipped" if stat.skipped else "reminders.page.stat_channel",
                 channel=channel,
                 sent=stat.sent,
                 failed=stat.failed,
                 pending=stat.pending,
+                skipped=stat.skipped,
             )
         lines.append(html.li({"key": stat.channel}, text))
     return lines
