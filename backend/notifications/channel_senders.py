@@ -66,6 +66,7 @@ BACKOFF_FIRST = 60.0  # seconds, doubling per attempt
 BACKOFF_MAX = 3600.0
 SWEEP_LIMIT = 1_000
 NAMES_SHOWN = 20
+TARGET_MAX = 200  # Delivery.target's length
 
 
 def utc_now() -> dt.datetime:
@@ -220,11 +221,14 @@ async def _notification(notification_id: int) -> dict[str, Any] | None:
 async def _personal_email(claimed: dict[str, Any], notification: dict[str, Any]) -> str:
     """E-mail to the person's own address."""
     delivery_id, attempts, address = int(claimed["id"]), int(claimed["attempts"]), str(notification["email"])
+    # Delivery.target holds 200 characters, an address up to 254: recording a sent mail must not fail
+    # (PostgreSQL would refuse the row, and the retry would send it again).
+    target = address[:TARGET_MAX]
     config = (await channel_settings_stored()).email
     if not config.enabled:
-        return await _skip(delivery_id, "the channel is off", target=address)
+        return await _skip(delivery_id, "the channel is off", target=target)
     outcome = await email_send(config, address, personal_message(notification))
-    return await _settle(delivery_id, attempts, outcome, target=address)
+    return await _settle(delivery_id, attempts, outcome, target=target)
 
 
 async def _person_delivery(ctx: dict[str, Any], claimed: dict[str, Any]) -> str:

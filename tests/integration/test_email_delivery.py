@@ -358,3 +358,15 @@ async def test_a_changed_address_is_used_from_then_on(world: World) -> None:
     assert world.smtp.mails()[-1].recipients == ["zhang@xn--fsqu00a.xn--fiqs8s"]  # its ASCII form
     [row] = await email_deliveries(created)
     assert (row["state"], row["target"]) == ("sent", "zhang@例子.中国")
+
+
+async def test_a_very_long_address_is_mailed_once(world: World) -> None:
+    longest = "z" * 64 + "@" + ".".join(["d" * 60] * 3) + ".cn"  # 250 characters: allowed
+    await employee_email_update(actor=await actor_named("zhang"), email=longest)
+    before = len(world.smtp.mails())
+    created = await points_credited(await employee_of("zhang"), entry_id=512)
+    assert await run_all(world, created) == ["sent"]
+    assert await run_all(world, created) == ["skipped"]
+    assert [mail.recipients for mail in new_mails(world, before)] == [[longest]]
+    [row] = await email_deliveries(created)
+    assert row["state"] == "sent" and longest.startswith(row["target"])  # recorded as far as it fits
