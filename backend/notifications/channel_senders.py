@@ -14,8 +14,9 @@ What goes where (the transports themselves are in backend.notifications.channel_
 - Personal kinds (points, grades, likes, redemptions) never go to a group: without an address of the
   person their delivery is `skipped`, and so is a group kind's when there is no mailing list either.
 
-Exactly once, as push: a run claims its delivery with one conditional UPDATE (pending, due, lease),
-so a second or concurrent run sends nothing. errcode ≠ 0, an SMTP 5xx or a refused recipient fails the
+Exactly once, as push (backend.notifications.delivery_claims): a run claims its delivery with one
+conditional UPDATE (pending, due, lease), so a second or concurrent run sends nothing; every attempt
+is in the attempts log. errcode ≠ 0, an SMTP 5xx or a refused recipient fails the
 delivery with the message; 5xx, SMTP 4xx, network errors and the robots' rate limits retry with
 backoff (at most MAX_ATTEMPTS). Jobs are queued by `channel_sweep` (cron, every minute) with the job id
 `channel:<delivery id>`. Preferences and quiet hours: `notify` planned no delivery for a kind and
@@ -41,6 +42,19 @@ from backend.notifications.channel_transports import (
     channel_send,
     email_send,
 )
+from backend.notifications.delivery_claims import (
+    SENT_NOW,
+    STATE_FAILED,
+    STATE_PENDING,
+    STATE_SENT,
+    STATE_SKIPPED,
+    Claimed,
+    Ending,
+    deliveries_claim,
+    deliveries_finish,
+    delivery_backoff,
+    utc_now,
+)
 from backend.notifications.kinds import (
     CHANNEL_DINGTALK,
     CHANNEL_EMAIL,
@@ -58,7 +72,6 @@ logger = logging.getLogger("learnloop.channels")
 JOB_NAME = "channel_deliver"
 GROUP_CHANNELS = (CHANNEL_WECOM, CHANNEL_DINGTALK, CHANNEL_EMAIL)
 GROUP_KINDS = (KIND_HR_MESSAGE, KIND_DUE_SOON, KIND_OVERDUE, KIND_COURSE_NEW)
-STATE_PENDING, STATE_SENT, STATE_FAILED, STATE_SKIPPED = "pending", "sent", "failed", "skipped"
 LEASE = dt.timedelta(minutes=5)
 JOB_TIMEOUT = 120
 MAX_ATTEMPTS = 6
@@ -69,16 +82,12 @@ NAMES_SHOWN = 20
 TARGET_MAX = 200  # Delivery.target's length
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def channel_job_id(delivery_id: int) -> str:
     return f"channel:{delivery_id}"
 
 
 def channel_backoff(attempts: int) -> float:
-    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+    return delivery_backoff(attempts, first=BACKOFF_FIRST, most=BACKOFF_MAX)
 
 
 # ---- the words of a notification --------------------------------------------------------------
@@ -151,50 +160,35 @@ def personal_message(notification: dict[str, Any]) -> ChannelMessage:
 # ---- the job ---------------------------------------------------------------------------------
 
 
-async def _claim(delivery_id: int, now: dt.datetime) -> dict[str, Any] | None:
-    rows = (
-        await Delivery.update(
-            {
-                Delivery.not_before: now + LEASE,
-                Delivery.attempts: Delivery.attempts + 1,
-                Delivery.updated_at: now,
-            }
-        )
-        .where(
-            (Delivery.id == delivery_id)
-            & Delivery.channel.is_in(list(GROUP_CHANNELS))
-            & (Delivery.state == STATE_PENDING)
-            & (Delivery.not_before <= now)
-        )
-        .returning(Delivery.id, Delivery.notification, Delivery.channel, Delivery.attempts, Delivery.target)
+async def _end(
+    claimed: Claimed, state: str, *, error: str = "", target: str | None = None, **more: Any
+) -> str:
+    """Record how this attempt ended (the delivery row and the attempts log). `target` is kept
+    unless given: a group delivery's "n:<notification>" names what it carries on every retry."""
+    ending = Ending(
+        claimed.id,
+        claimed.attempts,
+        state,
+        target=claimed.target if target is None else target,
+        last_error=error,
+        **more,
     )
-    return rows[0] if rows else None
+    await deliveries_finish([ending])
+    return ending.result
 
 
-async def _finish(delivery_id: int, **values: Any) -> None:
-    now = utc_now()
-    changes = {getattr(Delivery, name): value for name, value in values.items()}
-    changes.setdefault(Delivery.not_before, now)
-    changes[Delivery.updated_at] = now
-    await Delivery.update(changes).where(Delivery.id == delivery_id)
+async def _skip(claimed: Claimed, reason: str, *, target: str | None = None) -> str:
+    return await _end(claimed, STATE_SKIPPED, error=reason, target=target)
 
 
-async def _skip(delivery_id: int, reason: str, **values: Any) -> str:
-    await _finish(delivery_id, state=STATE_SKIPPED, last_error=reason, **values)
-    return STATE_SKIPPED
-
-
-async def _settle(delivery_id: int, attempts: int, outcome: Outcome, **values: Any) -> str:
+async def _settle(claimed: Claimed, outcome: Outcome, *, target: str | None = None) -> str:
     """Record what the robot or mail server answered: sent, later again (backoff), or failed."""
     if outcome.status == OUTCOME_SENT:
-        await _finish(delivery_id, state=STATE_SENT, sent_at=utc_now(), last_error="", **values)
-        return STATE_SENT
-    if outcome.status == OUTCOME_RETRY and attempts < MAX_ATTEMPTS:
-        delay = dt.timedelta(seconds=channel_backoff(attempts))
-        await _finish(delivery_id, not_before=utc_now() + delay, last_error=outcome.error, **values)
-        return "retry"
-    await _finish(delivery_id, state=STATE_FAILED, last_error=outcome.error, **values)
-    return STATE_FAILED
+        return await _end(claimed, STATE_SENT, target=target, sent_at=SENT_NOW)
+    if outcome.status == OUTCOME_RETRY and claimed.attempts < MAX_ATTEMPTS:
+        wait = channel_backoff(claimed.attempts)
+        return await _end(claimed, STATE_PENDING, error=outcome.error, target=target, retry_in=wait)
+    return await _end(claimed, STATE_FAILED, error=outcome.error, target=target)
 
 
 async def _notification(notification_id: int) -> dict[str, Any] | None:
@@ -218,35 +212,35 @@ async def _notification(notification_id: int) -> dict[str, Any] | None:
     return row
 
 
-async def _personal_email(claimed: dict[str, Any], notification: dict[str, Any]) -> str:
+async def _personal_email(claimed: Claimed, notification: dict[str, Any]) -> str:
     """E-mail to the person's own address."""
-    delivery_id, attempts, address = int(claimed["id"]), int(claimed["attempts"]), str(notification["email"])
+    address = str(notification["email"])
     # Delivery.target holds 200 characters, an address up to 254: recording a sent mail must not fail
     # (PostgreSQL would refuse the row, and the retry would send it again).
     target = address[:TARGET_MAX]
     config = (await channel_settings_stored()).email
     if not config.enabled:
-        return await _skip(delivery_id, "the channel is off", target=target)
+        return await _skip(claimed, "the channel is off", target=target)
     outcome = await email_send(config, address, personal_message(notification))
-    return await _settle(delivery_id, attempts, outcome, target=target)
+    return await _settle(claimed, outcome, target=target)
 
 
-async def _person_delivery(ctx: dict[str, Any], claimed: dict[str, Any]) -> str:
+async def _person_delivery(ctx: dict[str, Any], claimed: Claimed) -> str:
     """A person's delivery: their own e-mail when they have an address; else make sure the group
     message exists (group kinds only), then step aside."""
-    delivery_id, channel = int(claimed["id"]), str(claimed["channel"])
-    notification = await _notification(int(claimed["notification"]))
+    channel = claimed.channel
+    notification = await _notification(claimed.notification_id or 0)
     if notification is None:
-        return await _skip(delivery_id, "the notification is gone")
+        return await _skip(claimed, "the notification is gone")
     if channel == CHANNEL_EMAIL:
         if notification["email"]:
             return await _personal_email(claimed, notification)
         if notification["kind"] not in GROUP_KINDS:
-            return await _skip(delivery_id, "no e-mail address")
+            return await _skip(claimed, "no e-mail address")
         if not (await channel_settings_stored()).email.to_address:
-            return await _skip(delivery_id, "no e-mail address and no mailing list")
+            return await _skip(claimed, "no e-mail address and no mailing list")
     elif notification["kind"] not in GROUP_KINDS:
-        return await _skip(delivery_id, "personal: not posted to a group")
+        return await _skip(claimed, "personal: not posted to a group")
     unique_key = f"group:{channel}:{notification['kind']}:{group_of(notification)}"[:255]
     created = (
         await Delivery.insert(
@@ -263,51 +257,44 @@ async def _person_delivery(ctx: dict[str, Any], claimed: dict[str, Any]) -> str:
         else await Delivery.select(Delivery.id).where(Delivery.unique_key == unique_key).first()
     )
     group_id = int(group["id"]) if group else 0
-    await _skip(delivery_id, "in the group message", target=f"group:{group_id}")
+    await _skip(claimed, "in the group message", target=f"group:{group_id}")
     if created:
         await channel_deliver(ctx, group_id)  # at once; the sweep would take it within a minute anyway
     return STATE_SKIPPED
 
 
-async def _group_delivery(claimed: dict[str, Any]) -> str:
-    delivery_id, channel, attempts = int(claimed["id"]), str(claimed["channel"]), int(claimed["attempts"])
-    target = str(claimed["target"])
+async def _group_delivery(claimed: Claimed) -> str:
+    channel, target = claimed.channel, claimed.target
     notification = (
         await _notification(int(target[2:])) if target.startswith("n:") and target[2:].isdigit() else None
     )
     if notification is None:
-        return await _skip(delivery_id, "the notification is gone")
+        return await _skip(claimed, "the notification is gone")
     settings = await channel_settings_stored()
     if not getattr(settings, channel).enabled:
-        return await _skip(delivery_id, "the channel is off")
+        return await _skip(claimed, "the channel is off")
     if channel == CHANNEL_EMAIL and not settings.email.to_address:
-        return await _skip(delivery_id, "no mailing list address")
+        return await _skip(claimed, "no mailing list address")
     message = await group_message(notification, channel=channel)
-    return await _settle(delivery_id, attempts, await channel_send(channel, settings, message))
+    return await _settle(claimed, await channel_send(channel, settings, message))
 
 
 async def channel_deliver(ctx: dict[str, Any], delivery_id: int) -> str:
     """arq job: deliver one WeCom, DingTalk or e-mail delivery. Returns what happened."""
-    claimed = await _claim(delivery_id, utc_now())
-    if claimed is None:
+    claims = await deliveries_claim([delivery_id], channels=GROUP_CHANNELS, lease=LEASE)
+    if not claims:
         return "skipped"  # done already, not due, taken by another run, or gone
+    claimed = claims[0]
     try:
-        if claimed["notification"] is not None:
+        if claimed.notification_id is not None:
             return await _person_delivery(ctx, claimed)
         return await _group_delivery(claimed)
     except Exception as exc:  # a bug or the database: logged, retried later, bounded
         logger.exception("channel delivery %s failed", delivery_id)
-        attempts = int(claimed["attempts"])
-        error = f"{type(exc).__name__}: {exc}"[:500]
-        if attempts < MAX_ATTEMPTS:
-            await _finish(
-                delivery_id,
-                not_before=utc_now() + dt.timedelta(seconds=channel_backoff(attempts)),
-                last_error=error,
-            )
-            return "retry"
-        await _finish(delivery_id, state=STATE_FAILED, last_error=error)
-        return STATE_FAILED
+        error = f"{type(exc).__name__}: {exc}"
+        if claimed.attempts < MAX_ATTEMPTS:
+            return await _end(claimed, STATE_PENDING, error=error, retry_in=channel_backoff(claimed.attempts))
+        return await _end(claimed, STATE_FAILED, error=error)
 
 
 async def channel_sweep(ctx: dict[str, Any]) -> int:

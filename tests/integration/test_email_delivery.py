@@ -28,7 +28,7 @@ from backend.notifications.kinds import CHANNEL_EMAIL, KIND_HR_MESSAGE, KIND_POI
 from backend.notifications.reminder_jobs import reminder_send
 from backend.notifications.reminders import ReminderTarget, reminder_create, reminder_list
 from backend.notifications.services import notify, preference_set, quiet_hours_set
-from backend.notifications.tables import Delivery, Notification
+from backend.notifications.tables import Delivery, DeliveryAttempt, Notification
 from backend.org.services import employee_email_update, employee_preferences_update
 from backend.org.tables import EMPLOYEE_ACTIVE, Employee
 from backend.settings import Settings
@@ -318,6 +318,14 @@ async def test_an_smtp_451_retries_later_then_sends_once(world: World) -> None:
     assert [mail.recipients for mail in new_mails(world, before)] == [[ZHANG]]
     [row] = await email_deliveries(created)
     assert (row["state"], row["attempts"], row["last_error"]) == ("sent", 2, "")
+    # both tries are in the attempts log, the first with what the server said
+    log = (
+        await DeliveryAttempt.select()
+        .where(DeliveryAttempt.delivery == row["id"])
+        .order_by(DeliveryAttempt.id)
+    )
+    assert [(entry["attempt"], entry["outcome"]) for entry in log] == [(1, "retry"), (2, "sent")]
+    assert "451" in log[0]["detail"]
 
 
 async def test_a_greylisted_recipient_retries(world: World) -> None:
