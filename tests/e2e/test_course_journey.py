@@ -118,8 +118,9 @@ def _trainer_publishes(page: Any) -> None:
     publish = page.get_by_role("button", name="发布", exact=True)
     _tap_target_ok(publish)
     publish.click()
+    # The toast says so; when the video was ready already, the card's status says 已发布 as well.
     expect(
-        page.get_by_role("status").filter(has_text=re.compile("已发布|视频处理完成后会自动发布"))
+        page.get_by_role("status").filter(has_text=re.compile("已发布|视频处理完成后会自动发布")).first
     ).to_be_visible()
     # The page looks again by itself while the video is processed.
     expect(page.locator(".studio-status").first).to_have_text("已发布", timeout=PUBLISH_WAIT_MS)
