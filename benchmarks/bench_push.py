@@ -12,8 +12,8 @@ it (own database pool, the app's poll delay, arq's default max_jobs, the sender'
   chunks of 500, each queued for push right after its commit) and sends the pushes in batch jobs.
   Sends/s = PEOPLE / (last push accepted by the fake - reminder_create called). Worker RSS sampled
   throughout (peak growth over the idle worker after the warm-up) and worker CPU per push. Side by side:
-  the fake's raw accept rate from a bare httpx loop (same concurrency as the worker's sender), before
-  and after the fan-out.
+  the fake's raw accept rate from a bare loop POSTing pre-encrypted pushes over the worker's own
+  transport (`push_clients`, as many in flight), before and after the fan-out.
 - Latency: the worker idle; push jobs (each a batch of one pending delivery that sends one push) and
   no-op arq jobs enqueued one at a time in alternating order, random gaps; start = the worker's clock
   when the job function is entered (it pushes that time to Redis), at the app's poll delay.
@@ -336,13 +336,15 @@ async def _measure(settings: Settings, base: Path) -> list[Result]:
         async with httpx.AsyncClient(timeout=10) as client:
             fake = FakeClient(client, origin)
             raw_before = await fake.raw_rate(private_pem, concurrency=CONCURRENCY, start=0)
-            say(f"  fake push service, bare httpx loop: {raw_before:,.0f} pushes/s accepted")
+            say(
+                f"  fake push service, bare sending loop (the worker's transport, pre-encrypted): {raw_before:,.0f} pushes/s accepted"
+            )
             worker = _spawn(["benchmarks.bench_push", "worker", str(settings_file)], base / "worker.log")
             fan = await _fan_out(fake, worker, departments)
             _stop(worker)
             raw_after = await fake.raw_rate(private_pem, concurrency=CONCURRENCY, start=10_000)
         raw = (raw_before + raw_after) / 2
-        say(f"  fake push service, bare httpx loop again: {raw_after:,.0f} pushes/s accepted")
+        say(f"  fake push service, bare sending loop again: {raw_after:,.0f} pushes/s accepted")
         say(
             f"  fan-out: {PEOPLE:,} pushes in {fan['seconds']:.1f} s from reminder_create (everyone notified after "
             f"{fan['notified_seconds']:.1f} s): {fan['rate']:,.0f} sends/s = {fan['rate'] / raw:.2f}x the fake's raw "
