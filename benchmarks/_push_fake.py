@@ -110,15 +110,18 @@ class FakeClient:
                 )
             await asyncio.sleep(0.05)
 
-    async def raw_rate(self, private_pem: bytes, *, concurrency: int, start: int) -> float:
+    async def raw_rate(
+        self, private_pem: bytes, *, concurrency: int, start: int, one_client: bool = False
+    ) -> tuple[float, float]:
         """RAW_MESSAGES pre-encrypted pushes POSTed by a bare loop over the worker's own transport
-        (`push_clients`: `concurrency` single-connection clients, as many in flight): accepted per second.
-        No database, queue or encryption: what the fake takes at most from such a sender."""
+        (`push_clients`: `concurrency` single-connection clients, as many in flight), or with
+        `one_client` over one httpx client with `concurrency` connections (the transport it replaced):
+        (accepted per second, this process's CPU ms per push). No database, queue or encryption."""
         from webpush import WebPush
         from webpush.types import WebPushKeys, WebPushSubscription
 
         from backend.notifications.push_jobs import push_clients
-        from backend.notifications.push_sender import _public_pem
+        from backend.notifications.push_sender import PushClients, _public_pem
 
         webpush = WebPush(
             private_key=private_pem, public_key=_public_pem(private_pem), subscriber="b@example.com"
@@ -139,7 +142,13 @@ class FakeClient:
                 "content-type": "application/octet-stream",
             }
             messages.append((endpoint, message.encrypted, headers))
-        clients = push_clients(concurrency)
+        if one_client:
+            limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+            clients = PushClients(
+                [httpx.AsyncClient(limits=limits, timeout=30)], connections_each=concurrency
+            )
+        else:
+            clients = push_clients(concurrency)
         slots = asyncio.Semaphore(concurrency)
 
         async def post(endpoint: str, body: bytes, headers: dict[str, str]) -> None:
@@ -150,9 +159,10 @@ class FakeClient:
                 raise RuntimeError(f"the fake answered {response.status_code}: {response.text[:200]}")
 
         try:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             await asyncio.gather(*(post(*message) for message in messages))
-            return RAW_MESSAGES / (time.perf_counter() - started)
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+            return RAW_MESSAGES / seconds, cpu * 1000 / RAW_MESSAGES
         finally:
             for client in clients.clients:
                 await client.aclose()

@@ -13,7 +13,8 @@ it (own database pool, the app's poll delay, arq's default max_jobs, the sender'
   Sends/s = PEOPLE / (last push accepted by the fake - reminder_create called). Worker RSS sampled
   throughout (peak growth over the idle worker after the warm-up) and worker CPU per push. Side by side:
   the fake's raw accept rate from a bare loop POSTing pre-encrypted pushes over the worker's own
-  transport (`push_clients`, as many in flight), before and after the fan-out.
+  transport (`push_clients`, as many in flight), before and after the fan-out; and the same loop over
+  one httpx client with as many connections (the transport the worker used before), CPU per push.
 - Latency: the worker idle; push jobs (each a batch of one pending delivery that sends one push) and
   no-op arq jobs enqueued one at a time in alternating order, random gaps; start = the worker's clock
   when the job function is entered (it pushes that time to Redis), at the app's poll delay.
@@ -51,7 +52,7 @@ from benchmarks._common import (
     say,
     temp_dir,
 )
-from benchmarks._push_fake import KEY_POOL, FakeClient, browser_keys
+from benchmarks._push_fake import KEY_POOL, RAW_MESSAGES, FakeClient, browser_keys
 
 NAME = "push"
 PEOPLE = 20_000
@@ -335,14 +336,25 @@ async def _measure(settings: Settings, base: Path) -> list[Result]:
         settings_file.write_bytes(msgspec.json.encode(settings))
         async with httpx.AsyncClient(timeout=10) as client:
             fake = FakeClient(client, origin)
-            raw_before = await fake.raw_rate(private_pem, concurrency=CONCURRENCY, start=0)
+            raw_before, raw_cpu = await fake.raw_rate(private_pem, concurrency=CONCURRENCY, start=0)
             say(
-                f"  fake push service, bare sending loop (the worker's transport, pre-encrypted): {raw_before:,.0f} pushes/s accepted"
+                f"  fake push service, bare sending loop (the worker's transport, pre-encrypted): {raw_before:,.0f} "
+                f"pushes/s accepted, sender CPU {raw_cpu:.2f} ms per push"
+            )
+            one_rate, one_cpu = await fake.raw_rate(
+                private_pem, concurrency=CONCURRENCY, start=RAW_MESSAGES, one_client=True
+            )
+            say(
+                f"  the same loop over one httpx client with {CONCURRENCY} connections (the transport before): "
+                f"{one_rate:,.0f} pushes/s, sender CPU {one_cpu:.2f} ms per push: "
+                f"{one_cpu / raw_cpu:.1f}x the CPU of the worker's transport"
             )
             worker = _spawn(["benchmarks.bench_push", "worker", str(settings_file)], base / "worker.log")
             fan = await _fan_out(fake, worker, departments)
             _stop(worker)
-            raw_after = await fake.raw_rate(private_pem, concurrency=CONCURRENCY, start=10_000)
+            raw_after, _cpu = await fake.raw_rate(
+                private_pem, concurrency=CONCURRENCY, start=10 * RAW_MESSAGES
+            )
         raw = (raw_before + raw_after) / 2
         say(f"  fake push service, bare sending loop again: {raw_after:,.0f} pushes/s accepted")
         say(
@@ -400,6 +412,7 @@ async def _measure(settings: Settings, base: Path) -> list[Result]:
         Result(NAME, "sends/s / fake's raw accept rate", fan["rate"] / raw, "x"),
         Result(NAME, "worker peak RSS growth during fan-out", fan["peak_mib"] - fan["idle_mib"], "MiB"),
         Result(NAME, "worker CPU per push", fan["cpu_ms"], "ms"),
+        Result(NAME, "bare loop CPU per push: one client / the worker's clients", one_cpu / raw_cpu, "x"),
         Result(
             NAME,
             f"push job enqueue->start p95 (poll {delay:g} s)",
