@@ -43,7 +43,7 @@ def loaded(page: Page) -> bool:
 
 
 def form_of(page: Page) -> Node:
-    return page.one(lambda n: n.get("tagName") == "form" and _attr(n, "aria-label") == "通知设置", "form")
+    return page.one(lambda n: n.get("tagName") == "form" and _attr(n, "aria-label") == "通知渠道", "form")
 
 
 async def test_hr_turns_on_wecom_and_sees_the_key_masked(settings: Any) -> None:
@@ -151,4 +151,4 @@ async def test_the_admin_link_is_for_hr_and_auditors(settings: Any) -> None:
     assert PATH in links(dataclasses.replace(hr, roles=frozenset({ROLE_AUDITOR})))
     assert PATH not in links(await actor_named("zhang"))
     async with rendered_page("/", settings=settings, actor=hr) as page:
-        assert page.links().get("通知设置") == PATH
+        assert page.links().get("通知渠道") == PATH
