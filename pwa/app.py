@@ -28,6 +28,7 @@ from pwa.pages import (
     home,
     login,
     me,
+    notification_preferences,
     notification_settings,
     notifications,
     points,
@@ -84,6 +85,10 @@ ROUTES: tuple[Route, ...] = (
     (re.compile(r"^/admin/points/targets/?$"), lambda: points_targets.TargetsPage()),
     (re.compile(r"^/admin/points/rewards/?$"), lambda: points_catalogue.CataloguePage()),
     (re.compile(r"^/notifications/?$"), lambda: notifications.NotificationsPage()),
+    (
+        re.compile(r"^/notifications/preferences/?$"),
+        lambda: notification_preferences.NotificationPreferencesPage(),
+    ),
     (re.compile(r"^/admin/reminders/?$"), lambda: reminders.RemindersPage()),
     (
         re.compile(r"^/admin/notifications/settings/?$"),

@@ -119,6 +119,18 @@ def MePage() -> Any:
             EmailForm(key="email-form", current=str(me.get("email") or ""), on_saved=set_toast)
             if me is not None and actor.employee_id is not None
             else "",
+            html.div(
+                {"className": "list"},
+                html.a(
+                    {"className": "list-cell", "href": "/notifications/preferences"},
+                    html.span(
+                        {"className": "list-cell-main"},
+                        html.span({"className": "list-cell-title"}, ctx.t("preferences.title")),
+                        html.span({"className": "list-cell-sub"}, ctx.t("preferences.link_hint")),
+                    ),
+                    html.span({"className": "list-cell-extra", "aria-hidden": "true"}, "›"),
+                ),
+            ),
             PushSection(),
             PasswordForm(on_saved=lambda: set_toast(ctx.t("me.password_saved"))),
             html.form(

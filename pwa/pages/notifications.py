@@ -1,5 +1,6 @@
 """The notification centre: my notifications, newest first, unread ones marked; open one (which marks
-it read and goes where it points), mark one or all read, page through older ones."""
+it read and goes where it points), mark one or all read, page through older ones; a link to the
+notification settings (what also reaches me outside the app)."""
 
 from __future__ import annotations
 
@@ -86,6 +87,10 @@ def NotificationsPage() -> Any:
                             "onClick": read_all,
                         },
                         ctx.t("notifications.mark_all"),
+                    ),
+                    html.a(
+                        {"className": "btn", "href": "/notifications/preferences"},
+                        ctx.t("preferences.title"),
                     ),
                 ),
             ),
