@@ -59,10 +59,7 @@ from backend.notifications.kinds import (
     CHANNEL_DINGTALK,
     CHANNEL_EMAIL,
     CHANNEL_WECOM,
-    KIND_COURSE_NEW,
-    KIND_DUE_SOON,
-    KIND_HR_MESSAGE,
-    KIND_OVERDUE,
+    GROUP_KINDS,
 )
 from backend.notifications.render import notification_words
 from backend.notifications.tables import Delivery, Notification
@@ -71,7 +68,6 @@ logger = logging.getLogger("learnloop.channels")
 
 JOB_NAME = "channel_deliver"
 GROUP_CHANNELS = (CHANNEL_WECOM, CHANNEL_DINGTALK, CHANNEL_EMAIL)
-GROUP_KINDS = (KIND_HR_MESSAGE, KIND_DUE_SOON, KIND_OVERDUE, KIND_COURSE_NEW)
 LEASE = dt.timedelta(minutes=5)
 JOB_TIMEOUT = 120
 MAX_ATTEMPTS = 6

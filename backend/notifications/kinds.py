@@ -32,6 +32,10 @@ KINDS = (
     KIND_HR_MESSAGE,
 )
 
+# What may also be posted to a group (WeCom/DingTalk robots, the mailing list): one message per
+# reminder naming the people it is for. Personal kinds (points, grades, likes) never are.
+GROUP_KINDS = (KIND_HR_MESSAGE, KIND_DUE_SOON, KIND_OVERDUE, KIND_COURSE_NEW)
+
 CHANNEL_IN_APP = "in_app"
 CHANNEL_WEB_PUSH = "web_push"
 CHANNEL_WECOM = "wecom"

@@ -18,12 +18,12 @@ from reactpy import component, html, use_state
 from backend.accounts.selectors import me_get
 from backend.lib.errors import AppError
 from backend.lib.policy import ROLE_HR_ADMIN, Actor, actor_require
-from backend.notifications.channel_senders import GROUP_KINDS
 from backend.notifications.kinds import (
     CHANNEL_DINGTALK,
     CHANNEL_EMAIL,
     CHANNEL_WEB_PUSH,
     CHANNEL_WECOM,
+    GROUP_KINDS,
     KIND_REDEMPTION_REQUESTED,
     KINDS,
     OUTSIDE_CHANNELS,
