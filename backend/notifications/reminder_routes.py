@@ -1,4 +1,5 @@
-"""HR reminders API: compose (now or scheduled), preview a target, list with statistics, cancel."""
+"""HR reminders API: compose (now or scheduled), preview a target, list with statistics, who got one,
+cancel."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from backend.lib.http import ActorDep
 from backend.lib.schema import Schema
+from backend.notifications.reminder_recipients import ReminderRecipientOut, reminder_recipients
 from backend.notifications.reminders import (
     ReminderCreatedOut,
     ReminderOut,
@@ -62,6 +64,15 @@ class ReminderController(Controller):
     @get("", summary="Reminders with delivery statistics per channel (HR: all; a manager: theirs)")
     async def list_(self, actor: ActorDep, page: PageNo = 1) -> Page[ReminderOut]:
         return await reminder_list(actor=actor, page=page)
+
+    @get(
+        "/{reminder_id:int}/recipients",
+        summary="Who got a reminder: read in the app or not, and each channel's outcome (unread first)",
+    )
+    async def recipients(
+        self, actor: ActorDep, reminder_id: FromPath[int], page: PageNo = 1
+    ) -> Page[ReminderRecipientOut]:
+        return await reminder_recipients(actor=actor, reminder_id=reminder_id, page=page)
 
     @post(
         "/{reminder_id:int}/cancel",

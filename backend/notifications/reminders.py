@@ -282,7 +282,8 @@ async def reminder_create(
     return ReminderCreatedOut(id=reminder_id, recipients=len(people))
 
 
-def _own_condition(actor: Actor) -> Any:
+def reminder_own_condition(actor: Actor) -> Any:
+    """The reminders an actor may see and cancel: HR all (None), a manager the ones they composed."""
     return None if actor.has(ROLE_HR_ADMIN) else Reminder.created_by == (actor.employee_id or 0)
 
 
@@ -290,7 +291,7 @@ async def reminder_cancel(*, actor: Actor | None, reminder_id: int) -> None:
     """Cancel a scheduled reminder (HR: any; a manager: their own). Sent or cancelled already: 409."""
     actor = reminder_sender_check(actor)
     mine = Reminder.id == reminder_id
-    own = _own_condition(actor)
+    own = reminder_own_condition(actor)
     if own is not None:
         mine &= own
     row = await Reminder.select(Reminder.state).where(mine).first()
@@ -310,7 +311,7 @@ async def reminder_list(*, actor: Actor | None, page: int = 1) -> Page[ReminderO
     HR sees all; a manager the ones they composed."""
     actor = reminder_sender_check(actor)
     page = min(max(page, 1), MAX_PAGE)
-    own = _own_condition(actor)
+    own = reminder_own_condition(actor)
     query = Reminder.select(*Reminder.all_columns(), Reminder.created_by.name.as_alias("creator_name"))
     count = Reminder.count()
     if own is not None:

@@ -1,5 +1,5 @@
-"""The list of sent and scheduled reminders with their delivery figures per channel, and cancelling a
-scheduled one (after a confirmation)."""
+"""The list of sent and scheduled reminders with their delivery figures per channel, who got a sent
+one, and cancelling a scheduled one (after a confirmation)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from reactpy import component, html, use_state
 from backend.lib.errors import AppError
 from backend.notifications.reminders import ReminderOut, reminder_cancel
 from backend.org.schemas import Page
+from pwa.components.reminder_recipients import ReminderRecipients
 from pwa.components.widgets import EmptyState, FormError, Loading, Pager, error_text
 from pwa.context import UIContext, use_app
 from pwa.pages.grading import local_time
@@ -69,6 +70,7 @@ def _stat_lines(ctx: UIContext, reminder: ReminderOut) -> list[Any]:
 def ReminderCell(*, reminder: ReminderOut, on_changed: Callable[[str], None]) -> Any:
     ctx = use_app()
     confirming, set_confirming = use_state(False)
+    showing, set_showing = use_state(False)
     error, set_error = use_state("")
 
     async def cancel(_event: dict[str, Any]) -> None:
@@ -113,6 +115,25 @@ def ReminderCell(*, reminder: ReminderOut, on_changed: Callable[[str], None]) ->
             },
             ctx.t("reminders.page.cancel"),
         )
+    people: Any = ""
+    if reminder.state == "sent":
+        listing = f"reminder-{reminder.id}-recipients"
+        people = html.div(
+            html.button(
+                {
+                    "type": "button",
+                    "className": "btn",
+                    "aria-expanded": "true" if showing else "false",
+                    "aria-controls": listing,
+                    "onClick": lambda _e: set_showing(not showing),
+                },
+                ctx.t("reminders.recipients.hide" if showing else "reminders.recipients.show"),
+            ),
+            html.div(
+                {"id": listing},
+                ReminderRecipients(reminder_id=reminder.id, title=reminder.title) if showing else "",
+            ),
+        )
     return html.article(
         {"className": "list-cell", "aria-labelledby": heading},
         html.div(
@@ -123,6 +144,7 @@ def ReminderCell(*, reminder: ReminderOut, on_changed: Callable[[str], None]) ->
                 {"className": "muted", "aria-label": ctx.t("reminders.page.stats_label")},
                 *_stat_lines(ctx, reminder),
             ),
+            people,
             FormError(message=error or None),
             actions,
         ),

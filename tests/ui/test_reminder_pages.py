@@ -1,5 +1,6 @@
 """The reminders page: compose, pick the non-submitters of a training, preview the count and names,
-send after a confirmation, the list with figures, cancelling a scheduled one, refusals, English."""
+send after a confirmation, the list with figures and who got each, cancelling a scheduled one,
+refusals, English."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from backend.notifications.reminder_jobs import DEMO_REMINDER_TITLE
-from backend.notifications.reminders import ReminderTarget, reminder_preview
+from backend.notifications.reminder_jobs import DEMO_REMINDER_TITLE, reminder_send
+from backend.notifications.reminders import ReminderTarget, reminder_create, reminder_preview
 from backend.notifications.tables import Reminder
 from backend.reflections.tables import Training
 from tests.ui.harness import Node, Page, _text, actor_named, rendered_page
@@ -76,3 +77,24 @@ async def test_employees_are_refused_and_english_reads_english(settings: Any) ->
     ) as page:
         assert "Compose a reminder" in page.text and "No reminders yet" in page.text
         assert page.links()["Reminders"] == "/admin/reminders"
+
+
+async def test_hr_sees_who_got_a_sent_reminder(settings: Any) -> None:
+    hr = await actor_named("hr")
+    people = [await actor_named(name) for name in ("zhang", "wang")]
+    created = await reminder_create(
+        actor=hr,
+        target=ReminderTarget(employee_ids=[person.employee_id or 0 for person in people]),
+        title="请提交代码评审心得",
+    )
+    assert await reminder_send(created.id) == 2
+    async with rendered_page("/admin/reminders", settings=settings, actor=hr) as page:
+        assert "张丽华" not in page.text  # folded until asked for
+        button = page.button("查看收件人")
+        assert button["attributes"]["aria-expanded"] == "false"
+        await page.click("查看收件人")
+        listing = page.by_label("「请提交代码评审心得」的收件人")
+        assert "张丽华" in _text(listing) and "王磊" in _text(listing) and "未读" in _text(listing)
+        assert page.button("收起收件人")["attributes"]["aria-expanded"] == "true"
+        await page.click("收起收件人")
+        assert "张丽华" not in page.text
