@@ -23,13 +23,11 @@ it (own database pool, the app's poll delay, arq's default max_jobs, the sender'
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import os
 import random
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -41,9 +39,7 @@ import redis
 
 from backend.settings import Settings
 from benchmarks._common import (
-    ROOT,
     Result,
-    _die_with_parent,
     bench_settings,
     cpu_seconds,
     postgres_available,
@@ -53,6 +49,7 @@ from benchmarks._common import (
     temp_dir,
 )
 from benchmarks._push_fake import KEY_POOL, RAW_MESSAGES, FakeClient, browser_keys
+from benchmarks._push_worker import NOOP_JOB, STARTS_KEY, process_spawn, process_stop
 
 NAME = "push"
 PEOPLE = 20_000
@@ -63,68 +60,8 @@ TARGET_P95_MS = 100.0
 LATENCY_JOBS = 120  # of each kind
 FAN_OUT_TIMEOUT = 1500.0
 REDIS_DEFAULT = "redis://127.0.0.1:6379/1"
-STARTS_KEY = "bench:push:starts"
-NOOP_JOB = "bench_noop"
 BENCH_DEPARTMENT = "推送基准部"
 WARM_UP_DEPARTMENT = "推送预热组"
-
-
-# ---- the worker, in a subprocess ----------------------------------------------------------------
-
-
-def _worker_run(settings_file: str, record: bool) -> None:
-    """`python -m benchmarks.bench_push worker FILE [record]`: the app's worker; with `record`, push
-    jobs and a no-op job push their start time to Redis first."""
-    from arq import func
-
-    from backend.notifications.push_jobs import JOB_NAME
-    from backend.worker import worker_create
-
-    settings = msgspec.json.decode(Path(settings_file).read_bytes(), type=Settings)
-
-    async def noop(ctx: dict[str, Any]) -> None:
-        await ctx["redis"].rpush(STARTS_KEY, f"{ctx['job_id']} {time.time()}")
-
-    async def run() -> None:
-        worker = worker_create(settings, own_database=True)  # arq binds the running loop
-        if record:
-            pushed = worker.functions[JOB_NAME]
-
-            async def push_recorded(ctx: dict[str, Any], *args: Any) -> Any:
-                started = time.time()
-                await ctx["redis"].rpush(STARTS_KEY, f"{ctx['job_id']} {started}")
-                return await pushed.coroutine(ctx, *args)
-
-            worker.functions[JOB_NAME] = dataclasses.replace(pushed, coroutine=push_recorded)
-            worker.functions[NOOP_JOB] = func(noop, name=NOOP_JOB, keep_result=0)
-        try:
-            await worker.async_run()
-        finally:
-            await worker.close()
-
-    asyncio.run(run())
-
-
-def _spawn(args: list[str], log: Path, *, stdout_pipe: bool = False) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", *args],
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE if stdout_pipe else out,
-            stderr=out,
-            preexec_fn=_die_with_parent,
-        )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # ---- data ---------------------------------------------------------------------------------------
@@ -309,7 +246,7 @@ async def _measure(settings: Settings, base: Path) -> list[Result]:
     from backend.org.tables import Employee
 
     private_pem = vapid_private_pem(settings.push, settings.data_path)  # generated once, for both
-    fake_process = _spawn(["benchmarks._push_fake"], base / "fake.log", stdout_pipe=True)
+    fake_process = process_spawn(["benchmarks._push_fake"], base / "fake.log", stdout_pipe=True)
     engine = engine_create(settings)
     queue = await queue_pool(settings.redis.url)
     worker: subprocess.Popen[bytes] | None = None
@@ -349,9 +286,9 @@ async def _measure(settings: Settings, base: Path) -> list[Result]:
                 f"{one_rate:,.0f} pushes/s, sender CPU {one_cpu:.2f} ms per push: "
                 f"{one_cpu / raw_cpu:.1f}x the CPU of the worker's transport"
             )
-            worker = _spawn(["benchmarks.bench_push", "worker", str(settings_file)], base / "worker.log")
+            worker = process_spawn(["benchmarks._push_worker", str(settings_file)], base / "worker.log")
             fan = await _fan_out(fake, worker, departments)
-            _stop(worker)
+            process_stop(worker)
             raw_after, _cpu = await fake.raw_rate(
                 private_pem, concurrency=CONCURRENCY, start=10 * RAW_MESSAGES
             )
@@ -370,11 +307,9 @@ async def _measure(settings: Settings, base: Path) -> list[Result]:
         await queue.flushdb()
         person = await Employee.select(Employee.id).order_by(Employee.id).first()
         assert person is not None
-        worker = _spawn(
-            ["benchmarks.bench_push", "worker", str(settings_file), "record"], base / "worker.log"
-        )
+        worker = process_spawn(["benchmarks._push_worker", str(settings_file), "record"], base / "worker.log")
         push_ms, noop_ms = await _latencies(queue, int(person["id"]), LATENCY_JOBS)
-        _stop(worker)
+        process_stop(worker)
     except Exception:
         for log in (base / "worker.log", base / "fake.log"):
             if log.exists():
@@ -385,8 +320,8 @@ async def _measure(settings: Settings, base: Path) -> list[Result]:
         raise
     finally:
         if worker is not None:
-            _stop(worker)
-        _stop(fake_process)
+            process_stop(worker)
+        process_stop(fake_process)
         await queue.flushdb()
         await queue.aclose()
         await engine_close(engine)
@@ -453,7 +388,4 @@ def main() -> list[Result]:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["worker"]:
-        _worker_run(sys.argv[2], record=sys.argv[3:4] == ["record"])
-    else:
-        main()
+    main()
