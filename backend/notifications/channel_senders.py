@@ -52,7 +52,7 @@ from backend.notifications.delivery_claims import (
     Ending,
     deliveries_claim,
     deliveries_finish,
-    delivery_backoff,
+    ending_after_error,
     utc_now,
 )
 from backend.notifications.kinds import (
@@ -70,9 +70,6 @@ JOB_NAME = "channel_deliver"
 GROUP_CHANNELS = (CHANNEL_WECOM, CHANNEL_DINGTALK, CHANNEL_EMAIL)
 LEASE = dt.timedelta(minutes=5)
 JOB_TIMEOUT = 120
-MAX_ATTEMPTS = 6
-BACKOFF_FIRST = 60.0  # seconds, doubling per attempt
-BACKOFF_MAX = 3600.0
 SWEEP_LIMIT = 1_000
 NAMES_SHOWN = 20
 TARGET_MAX = 200  # Delivery.target's length
@@ -80,10 +77,6 @@ TARGET_MAX = 200  # Delivery.target's length
 
 def channel_job_id(delivery_id: int) -> str:
     return f"channel:{delivery_id}"
-
-
-def channel_backoff(attempts: int) -> float:
-    return delivery_backoff(attempts, first=BACKOFF_FIRST, most=BACKOFF_MAX)
 
 
 # ---- the words of a notification --------------------------------------------------------------
@@ -156,21 +149,19 @@ def personal_message(notification: dict[str, Any]) -> ChannelMessage:
 # ---- the job ---------------------------------------------------------------------------------
 
 
+async def _record(ending: Ending) -> str:
+    """Write how this attempt ended (the delivery row and the attempts log)."""
+    await deliveries_finish([ending])
+    return ending.result
+
+
 async def _end(
     claimed: Claimed, state: str, *, error: str = "", target: str | None = None, **more: Any
 ) -> str:
-    """Record how this attempt ended (the delivery row and the attempts log). `target` is kept
-    unless given: a group delivery's "n:<notification>" names what it carries on every retry."""
-    ending = Ending(
-        claimed.id,
-        claimed.attempts,
-        state,
-        target=claimed.target if target is None else target,
-        last_error=error,
-        **more,
-    )
-    await deliveries_finish([ending])
-    return ending.result
+    """End this attempt. `target` is kept unless given: a group delivery's "n:<notification>" names
+    what it carries on every retry."""
+    kept = claimed.target if target is None else target
+    return await _record(Ending(claimed.id, claimed.attempts, state, target=kept, last_error=error, **more))
 
 
 async def _skip(claimed: Claimed, reason: str, *, target: str | None = None) -> str:
@@ -181,9 +172,8 @@ async def _settle(claimed: Claimed, outcome: Outcome, *, target: str | None = No
     """Record what the robot or mail server answered: sent, later again (backoff), or failed."""
     if outcome.status == OUTCOME_SENT:
         return await _end(claimed, STATE_SENT, target=target, sent_at=SENT_NOW)
-    if outcome.status == OUTCOME_RETRY and claimed.attempts < MAX_ATTEMPTS:
-        wait = channel_backoff(claimed.attempts)
-        return await _end(claimed, STATE_PENDING, error=outcome.error, target=target, retry_in=wait)
+    if outcome.status == OUTCOME_RETRY:
+        return await _record(ending_after_error(claimed, outcome.error, target=target))
     return await _end(claimed, STATE_FAILED, error=outcome.error, target=target)
 
 
@@ -287,10 +277,7 @@ async def channel_deliver(ctx: dict[str, Any], delivery_id: int) -> str:
         return await _group_delivery(claimed)
     except Exception as exc:  # a bug or the database: logged, retried later, bounded
         logger.exception("channel delivery %s failed", delivery_id)
-        error = f"{type(exc).__name__}: {exc}"
-        if claimed.attempts < MAX_ATTEMPTS:
-            return await _end(claimed, STATE_PENDING, error=error, retry_in=channel_backoff(claimed.attempts))
-        return await _end(claimed, STATE_FAILED, error=error)
+        return await _record(ending_after_error(claimed, f"{type(exc).__name__}: {exc}"))
 
 
 async def channel_sweep(ctx: dict[str, Any]) -> int:

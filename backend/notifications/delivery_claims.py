@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from backend.lib.db import rows_insert, write_transaction
 from backend.notifications.tables import Delivery, DeliveryAttempt
 
 STATE_PENDING, STATE_SENT, STATE_FAILED, STATE_SKIPPED = "pending", "sent", "failed", "skipped"
+MAX_ATTEMPTS = 6  # then a delivery ends: failed (or sent, when an earlier try reached a browser)
+BACKOFF_FIRST = 60.0  # seconds after the first failed try; doubles per try: 1, 2, 4, 8, 16 minutes
+BACKOFF_MAX = 3600.0
 CLAIM_CHUNK = 500  # ids per statement
 ERROR_MAX = 500  # characters of `last_error`
 _ATTEMPT_COLUMNS = (
@@ -47,9 +50,9 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def delivery_backoff(attempts: int, *, first: float = 60.0, most: float = 3600.0) -> float:
-    """Seconds to wait after `attempts` failed tries: first, doubling each time, at most `most`."""
-    return min(first * 2 ** max(attempts - 1, 0), most)
+def delivery_backoff(attempts: int) -> float:
+    """Seconds to wait after `attempts` failed tries: BACKOFF_FIRST, doubling, at most BACKOFF_MAX."""
+    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,26 @@ class Ending:
     @property
     def result(self) -> str:
         return "retry" if self.state == STATE_PENDING else self.state
+
+
+def ending_after_error(claimed: Claimed, error: str, *, target: str | None = None) -> Ending:
+    """A try that failed in a way a later one may not: again after the backoff (keeping `target`,
+    by default who still waits), or, after MAX_ATTEMPTS, the end of it."""
+    target = claimed.target if target is None else target
+    if claimed.attempts < MAX_ATTEMPTS:
+        return Ending(
+            claimed.id,
+            claimed.attempts,
+            STATE_PENDING,
+            target=target,
+            last_error=error,
+            sent_at=claimed.sent_at,
+            retry_in=delivery_backoff(claimed.attempts),
+        )
+    state = STATE_SENT if claimed.sent_at is not None else STATE_FAILED
+    return Ending(
+        claimed.id, claimed.attempts, state, target=target, last_error=error, sent_at=claimed.sent_at
+    )
 
 
 async def deliveries_claim(
@@ -128,21 +151,6 @@ async def deliveries_claim(
             for row in rows
         )
     return sorted(claimed, key=lambda item: item.id)
-
-
-@dataclass
-class EndingLog:
-    """Endings waiting to be written; `write` stores them grouped, in one transaction."""
-
-    pending: list[Ending] = field(default_factory=list)
-
-    def add(self, ending: Ending) -> None:
-        self.pending.append(ending)
-
-    async def write(self) -> None:
-        endings, self.pending = self.pending, []
-        if endings:
-            await deliveries_finish(endings)
 
 
 async def deliveries_finish(endings: Iterable[Ending]) -> None:

@@ -27,6 +27,7 @@ from typing import Any
 
 from backend.lib.i18n import locale_choose
 from backend.notifications.delivery_claims import (
+    MAX_ATTEMPTS,
     SENT_NOW,
     STATE_FAILED,
     STATE_PENDING,
@@ -34,9 +35,10 @@ from backend.notifications.delivery_claims import (
     STATE_SKIPPED,
     Claimed,
     Ending,
-    EndingLog,
     deliveries_claim,
+    deliveries_finish,
     delivery_backoff,
+    ending_after_error,
     utc_now,
 )
 from backend.notifications.kinds import (
@@ -66,9 +68,6 @@ BATCH = 100  # deliveries per job
 # A run holds its deliveries this long: longer than a batch job may take (JOB_TIMEOUT of push_jobs),
 # so only a dead run's deliveries come due again.
 LEASE = dt.timedelta(minutes=10)
-MAX_ATTEMPTS = 6  # then the delivery is failed (or sent, when some browser got it)
-BACKOFF_FIRST = 60.0  # seconds; doubles per attempt: 1, 2, 4, 8, 16 minutes
-BACKOFF_MAX = 3600.0
 READ_CHUNK = 500
 # How long a push service keeps trying to reach an offline phone.
 TTL_DEFAULT = 24 * 3600
@@ -94,10 +93,6 @@ def push_urgency(kind: str, params: Any, now: dt.datetime) -> str:
         if moment is not None and moment.tzinfo is not None and moment - now <= DUE_TODAY:
             return URGENCY_HIGH
     return URGENCY_BY_KIND.get(kind, URGENCY_NORMAL)
-
-
-def push_backoff(attempts: int) -> float:
-    return delivery_backoff(attempts, first=BACKOFF_FIRST, most=BACKOFF_MAX)
 
 
 def push_open_url(notification_id: int) -> str:
@@ -177,22 +172,6 @@ def _nothing_to_do(claimed: Claimed, reason: str) -> Ending:
     return Ending(claimed.id, claimed.attempts, STATE_SKIPPED, last_error=reason)
 
 
-def _retry_or_fail(claimed: Claimed, error: str) -> Ending:
-    """Try again after a backoff (keeping who still waits), or give up after MAX_ATTEMPTS."""
-    if claimed.attempts < MAX_ATTEMPTS:
-        return Ending(
-            claimed.id,
-            claimed.attempts,
-            STATE_PENDING,
-            target=claimed.target,
-            last_error=error,
-            sent_at=claimed.sent_at,
-            retry_in=push_backoff(claimed.attempts),
-        )
-    state = STATE_SENT if claimed.sent_at is not None else STATE_FAILED
-    return Ending(claimed.id, claimed.attempts, state, last_error=error, sent_at=claimed.sent_at)
-
-
 class PushBatch:
     """One batch job's sending: `run` returns each claimed delivery's result (sent, skipped, failed,
     retry)."""
@@ -200,7 +179,7 @@ class PushBatch:
     def __init__(self, sender: PushSender | None, *, default_locale: str) -> None:
         self._sender = sender
         self._default_locale = default_locale
-        self._endings = EndingLog()
+        self._endings: list[Ending] = []  # ended, not written yet
         self._gone: list[int] = []
         self._writer: asyncio.Task[None] | None = None
         self.results: dict[int, str] = {}
@@ -236,7 +215,7 @@ class PushBatch:
                     task.cancel()
             if failure:
                 for item in list(open_claims.values()):
-                    self._end(_retry_or_fail(item, failure), open_claims)
+                    self._end(ending_after_error(item, failure), open_claims)
             with contextlib.suppress(Exception):
                 if self._writer is not None:
                     await self._writer
@@ -246,7 +225,7 @@ class PushBatch:
 
     def _end(self, ending: Ending, open_claims: dict[int, Claimed]) -> None:
         open_claims.pop(ending.delivery_id, None)
-        self._endings.add(ending)
+        self._endings.append(ending)
         self.results[ending.delivery_id] = ending.result
 
     def _write_soon(self) -> None:
@@ -258,14 +237,16 @@ class PushBatch:
         self._writer = asyncio.create_task(self._write_all())
 
     async def _write_all(self) -> None:
-        while self._endings.pending or self._gone:
+        while self._endings or self._gone:
             await self._write()
 
     async def _write(self) -> None:
         gone, self._gone = self._gone, []
         if gone:  # the browser unsubscribed or the push service forgot it: stop sending there
             await PushSubscription.delete().where(PushSubscription.id.is_in(sorted(set(gone))))
-        await self._endings.write()
+        endings, self._endings = self._endings, []
+        if endings:
+            await deliveries_finish(endings)
 
     async def _prepare(self, claimed: list[Claimed], open_claims: dict[int, Claimed]) -> list[_Work]:
         """Who gets what; deliveries with nothing to send end here."""
@@ -314,7 +295,7 @@ class PushBatch:
             return await self._deliver_to_browsers(work)
         except Exception as exc:  # a bug: logged, this delivery retries later, bounded
             logger.exception("push delivery %s failed", work.claimed.id)
-            return _retry_or_fail(work.claimed, f"{type(exc).__name__}: {exc}")
+            return ending_after_error(work.claimed, f"{type(exc).__name__}: {exc}")
 
     async def _deliver_to_browsers(self, work: _Work) -> Ending:
         assert self._sender is not None
@@ -367,7 +348,7 @@ class PushBatch:
                 target=",".join(str(i) for i in retry),
                 last_error=error,
                 sent_at=sent_at,
-                retry_in=retry_after if retry_after is not None else push_backoff(claimed.attempts),
+                retry_in=retry_after if retry_after is not None else delivery_backoff(claimed.attempts),
             )
         state = STATE_SENT if sent_at else STATE_FAILED
         return Ending(claimed.id, claimed.attempts, state, last_error=error, sent_at=sent_at)

@@ -4,7 +4,7 @@
 ones due now to `push_enqueue` (`push_kick_deliveries`); `push_sweep` (cron, every minute) enqueues
 whatever is due later (quiet hours, batched likes, retries) or was lost. Deliveries travel in batches
 of `BATCH` per job (`push_batch`: one claim, one read of notifications and of subscriptions, the POSTs
-in parallel over the worker's one HTTP client, grouped endings). A batch's job id is derived from its
+in parallel over the worker's shared HTTP clients, grouped endings). A batch's job id is derived from its
 delivery ids, and the job keeps no result, so the same batch is not queued twice while it waits;
 whatever repeats, the claim in `delivery_claims` lets a delivery be sent by one run only.
 """

@@ -15,6 +15,7 @@ from backend.lib.errors import NotFound
 from backend.lib.policy import Actor
 from backend.lib.schema import Schema
 from backend.notifications.kinds import KIND_HR_MESSAGE
+from backend.notifications.reminder_stats import group_deliveries
 from backend.notifications.reminders import MAX_PAGE, PAGE_SIZE, reminder_own_condition, reminder_sender_check
 from backend.notifications.tables import Delivery, Notification, Reminder
 from backend.org.schemas import Page, Ref
@@ -89,19 +90,7 @@ async def _channels_of(notification_ids: list[int]) -> dict[int, list[RecipientC
         .where(Delivery.notification.is_in(notification_ids))
         .order_by(Delivery.channel)
     )
-    group_ids = [
-        int(row["target"][6:])
-        for row in rows
-        if row["state"] == "skipped"
-        and str(row["target"]).startswith("group:")
-        and row["target"][6:].isdigit()
-    ]
-    groups = {
-        f"group:{row['id']}": row
-        for row in await Delivery.select(Delivery.id, Delivery.state, Delivery.last_error).where(
-            Delivery.id.is_in(group_ids or [0])
-        )
-    }
+    groups = await group_deliveries(str(row["target"]) for row in rows if row["state"] == "skipped")
     found: dict[int, list[RecipientChannelOut]] = {}
     for row in rows:
         group = groups.get(str(row["target"])) if row["state"] == "skipped" else None

@@ -8,7 +8,8 @@ waiting: it will never go.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from piccolo.query.methods.select import Count
 
@@ -25,6 +26,20 @@ class ChannelStatOut(Schema):
     pending: int
     read: int  # in the app only
     skipped: int = 0  # will not be sent: no e-mail address and no mailing list, the channel off
+
+
+async def group_deliveries(targets: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The group messages that people's skipped deliveries point to ("group:<id>"), by that target:
+    their state and last error."""
+    ids = sorted(
+        {int(target[6:]) for target in targets if target.startswith("group:") and target[6:].isdigit()}
+    )
+    if not ids:
+        return {}
+    rows = await Delivery.select(Delivery.id, Delivery.state, Delivery.last_error).where(
+        Delivery.id.is_in(ids)
+    )
+    return {f"group:{row['id']}": row for row in rows}
 
 
 async def reminder_stats(reminder_ids: Sequence[int]) -> dict[int, list[ChannelStatOut]]:
@@ -66,12 +81,11 @@ async def reminder_stats(reminder_ids: Sequence[int]) -> dict[int, list[ChannelS
         .where(of_reminders & (Delivery.state == "skipped") & Delivery.target.like("group:%"))
         .group_by(Delivery.notification.source, Delivery.channel, Delivery.target)
     )
-    group_ids = [int(row["target"][6:]) for row in covered if row["target"][6:].isdigit()]
-    groups = await Delivery.select(Delivery.id, Delivery.state).where(Delivery.id.is_in(group_ids or [0]))
-    group_states = {f"group:{row['id']}": str(row["state"]) for row in groups}
+    groups = await group_deliveries(str(row["target"]) for row in covered)
     for row in covered:
         bucket = counts[(sources[row["source"]], str(row["channel"]))]
-        state = {"sent": "sent", "failed": "failed"}.get(group_states.get(str(row["target"]), ""), "pending")
+        group_state = str(groups.get(str(row["target"]), {}).get("state", ""))
+        state = {"sent": "sent", "failed": "failed"}.get(group_state, "pending")
         bucket["skipped"] -= int(row["count"])
         bucket[state] = bucket.get(state, 0) + int(row["count"])
     stats: dict[int, list[ChannelStatOut]] = {}

@@ -16,6 +16,7 @@ from piccolo.utils.encoding import dump_json
 from backend.lib.db import rows_insert, write_transaction
 from backend.lib.errors import NotFound, ValidationFailed
 from backend.lib.policy import ROLE_HR_ADMIN, Actor, actor_require, require_role
+from backend.notifications.delivery_claims import utc_now
 from backend.notifications.kinds import CHANNEL_IN_APP, CHANNEL_WEB_PUSH, KINDS, OUTSIDE_CHANNELS
 from backend.notifications.push_jobs import push_kick_deliveries
 from backend.notifications.quiet_hours import QuietHours, clock_parse, clock_text, quiet_hours_release
@@ -57,10 +58,6 @@ _DELIVERY_COLUMNS = (
 )
 TITLE_MAX = 200
 SETTINGS_ROW_ID = 1
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def url_checked(url: str) -> str:

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from backend.events.tables import OutboxEvent
+from backend.notifications.delivery_claims import delivery_backoff
 from backend.notifications.kinds import CHANNEL_WEB_PUSH, KIND_HR_MESSAGE
-from backend.notifications.push_batch import BATCH, LEASE, push_backoff
+from backend.notifications.push_batch import BATCH, LEASE
 from backend.notifications.push_jobs import JOB_NAME, push_job_id, push_send, push_worker_start
 from backend.notifications.services import notify
 from backend.notifications.tables import Delivery, DeliveryAttempt, Notification, PushSubscription
@@ -121,7 +122,11 @@ async def test_one_batch_ends_each_delivery_its_own_way(push_world: World) -> No
     assert "gone 410" in rows[deliveries[1]]["last_error"]
     assert not await PushSubscription.exists().where(PushSubscription.employee == gone)
     assert 100 < (rows[deliveries[2]]["not_before"] - now).total_seconds() <= 120  # its Retry-After
-    assert push_backoff(1) - 10 < (rows[deliveries[3]]["not_before"] - now).total_seconds() <= push_backoff(1)
+    assert (
+        delivery_backoff(1) - 10
+        < (rows[deliveries[3]]["not_before"] - now).total_seconds()
+        <= delivery_backoff(1)
+    )
     assert [rows[d]["last_error"] for d in deliveries[4:]] == ["read in the app", "no subscription"]
     assert received_counts(push_world, 5) == [1, 0, 0, 0, 0]
 

@@ -13,8 +13,9 @@ import datetime as dt
 
 import pytest
 
+from backend.notifications.delivery_claims import MAX_ATTEMPTS, delivery_backoff
 from backend.notifications.kinds import KIND_DUE_SOON, KIND_POINTS_CREDITED, KIND_REFLECTION_PEER, message_key
-from backend.notifications.push_batch import LEASE, MAX_ATTEMPTS, push_backoff, push_open_url
+from backend.notifications.push_batch import LEASE, push_open_url
 from backend.notifications.push_jobs import push_job_id, push_sweep
 from backend.notifications.quiet_hours import clock_text, org_zone
 from backend.notifications.services import notification_read, notify, quiet_hours_set
@@ -170,7 +171,7 @@ async def test_5xx_retries_with_growing_backoff_then_succeeds(push_world: World)
         assert await push_deliver(push_world.ctx, delivery_id) == "retry"
         delivery = await delivery_of(notification_id)
         waits.append((delivery["not_before"] - dt.datetime.now(dt.UTC)).total_seconds())
-    assert push_backoff(1) - 5 < waits[0] <= push_backoff(1) < waits[1] <= push_backoff(2)
+    assert delivery_backoff(1) - 5 < waits[0] <= delivery_backoff(1) < waits[1] <= delivery_backoff(2)
     await come_due(delivery_id)
     await push_world.worker_run(sweep=True)  # the sweep finds it due and the worker sends it
     delivery = await delivery_of(notification_id)
