@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import secrets
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -35,14 +36,26 @@ def application_server_key(private_pem: bytes) -> str:
 
 
 def vapid_generate(data_dir: Path, *, force: bool = False) -> tuple[Path, str]:
-    """Write a new private key unless one exists (or force). Returns (path, applicationServerKey)."""
+    """Write a new private key unless one exists (or force). Returns (path, applicationServerKey).
+
+    Two processes (or tasks) making the first key at once agree on one: each writes its own temporary
+    file and links it into place only if no key is there yet, so nobody's key is replaced under them
+    (subscriptions made with a replaced key would stop working)."""
     path = data_dir / PRIVATE_KEY_FILE
     if path.exists() and not force:
         return path, application_server_key(path.read_bytes())
     data_dir.mkdir(parents=True, exist_ok=True)
-    private_pem, _public_pem, public_key = VAPID.generate_keys()
-    temporary = path.with_suffix(".tmp")
+    private_pem, _public_pem, _public_key = VAPID.generate_keys()
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     temporary.write_bytes(private_pem)
     os.chmod(temporary, 0o600)
-    temporary.replace(path)
-    return path, public_key
+    if force:
+        temporary.replace(path)
+    else:
+        try:
+            os.link(temporary, path)  # atomic, and refuses to replace a key made meanwhile
+        except FileExistsError:
+            pass  # another process made the first key: it is the one
+        finally:
+            temporary.unlink(missing_ok=True)
+    return path, application_server_key(path.read_bytes())

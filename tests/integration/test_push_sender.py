@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -28,7 +29,7 @@ from backend.notifications.push_sender import (
     push_payload,
     retry_after_seconds,
 )
-from backend.notifications.vapid import vapid_generate
+from backend.notifications.vapid import application_server_key, vapid_generate
 from tests.support.fake_push import BrowserKeys, FakePushService
 
 
@@ -229,3 +230,11 @@ async def test_a_request_takes_a_free_client_preferring_its_origin() -> None:
         assert again in (first, second)
     for client in clients.clients:
         await client.aclose()
+
+
+def test_the_first_vapid_key_is_one_key_however_many_make_it_at_once(tmp_path: Path) -> None:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        made = list(pool.map(lambda _n: vapid_generate(tmp_path), range(16)))
+    assert len({public for _path, public in made}) == 1  # everyone got the key that stayed
+    assert made[0][1] == application_server_key((tmp_path / "vapid_private.pem").read_bytes())
+    assert [item.name for item in tmp_path.iterdir()] == ["vapid_private.pem"]  # no temporary left
