@@ -1,5 +1,6 @@
 """HR reminds the people of 大客户关系维护 who have not submitted their reflection, on /admin/reminders
-(preview, count and names, confirmation), and 张姐 finds it in her notification centre.
+(preview, count and names, confirmation), 张姐 finds it in her notification centre, and HR finds her
+among its recipients, not read yet.
 
 Earlier journeys of this session may have had zhang submit the demo's 大客户关系维护 reflection, so HR
 first opens a second round of it (复训) for 华东大区 with a reflection due: its non-submitters are
@@ -103,4 +104,16 @@ def test_hr_sends_a_reminder_to_the_non_submitters_and_zhang_sees_it(
         page.wait_for_timeout(250)
     page.goto(f"{base}/notifications")
     page.get_by_text(TITLE).first.wait_for()
+
+    # --- HR sees who got it: zhang among the recipients, not read yet ---
+    phone.clear_cookies()
+    _sign_in(page, base, "hr")
+    page.goto(f"{base}/admin/reminders")
+    sent = page.get_by_role("article").filter(has_text=TITLE)
+    sent.get_by_role("button", name="查看收件人").click()
+    recipients = page.get_by_role("list", name=f"「{TITLE}」的收件人")
+    zhang = recipients.get_by_role("listitem").filter(has_text="张丽华")
+    zhang.wait_for()
+    assert "未读" in zhang.inner_text()
+    assert sent.get_by_role("button", name="收起收件人").get_attribute("aria-expanded") == "true"
     assert errors == []
